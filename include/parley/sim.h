@@ -42,10 +42,12 @@ typedef struct parley_sim_config {
     double ge_p_pct;
     double ge_r_pct;
     double ge_loss_good_pct;
-    double ge_loss_bad_pct;
+    double ge_loss_bad_pct; /* config_init leaves it 0: set it (e.g.
+                               100) or the bad state loses nothing */
     size_t max_datagram;  /* longest datagram accepted; 0: 65536 */
-    size_t max_held;      /* most datagrams in flight at once; beyond it
-                             new ones are dropped; 0: 65536 */
+    size_t max_held;      /* most datagrams in flight at once (duplicate
+                             copies count); beyond it new ones are
+                             dropped; 0: 65536 */
     uint64_t seed;        /* same seed + same inputs = same outputs */
 } parley_sim_config;
 
@@ -57,7 +59,8 @@ typedef struct parley_sim_stats {
     uint64_t dropped_queue;   /* lost to the rate limiter's full queue or
                                  max_held */
     uint64_t duplicated;      /* extra copies made */
-    uint64_t reordered;       /* datagrams held back to be overtaken */
+    uint64_t reordered;       /* datagrams held back so that later ones
+                                 may overtake them */
     uint64_t bytes_pushed;
     uint64_t bytes_delivered;
     size_t held;              /* datagrams in flight now */
@@ -80,14 +83,16 @@ PARLEY_API void parley_sim_destroy(parley_sim *sim);
 /*
  * Changes the impairments at run time. Datagrams already in flight keep
  * the delivery time they were given; the random sequence goes on (the
- * seed field is ignored). Returns PARLEY_OK or PARLEY_EINVAL.
+ * seed field is ignored). Changing latency_ms or jitter_ms lets later
+ * datagrams overtake ones already in flight.
+ * Returns PARLEY_OK or PARLEY_EINVAL.
  */
 PARLEY_API int parley_sim_configure(parley_sim *sim,
                                     const parley_sim_config *cfg);
 
 /*
- * Offers one datagram at time now_us (microseconds, never decreasing
- * between calls). The simulator copies the bytes; from and to (either may
+ * Offers one datagram at time now_us (microseconds; a time earlier than
+ * one already seen is taken as the latest seen). The simulator copies the bytes; from and to (either may
  * be NULL) travel with it. Returns PARLEY_OK whether or not the link then
  * drops it (see the stats), PARLEY_EINVAL, PARLEY_EMSGSIZE (longer than
  * max_datagram) or PARLEY_ENOMEM.
@@ -101,7 +106,8 @@ PARLEY_API int parley_sim_push(parley_sim *sim, uint64_t now_us,
  * in the order pushed). Copies it into buf; *len gets its full length.
  * from/to may be NULL. Returns PARLEY_OK, PARLEY_EAGAIN (nothing due yet),
  * PARLEY_ETRUNC (buf was too small: the datagram stays queued and *len
- * says how much room it needs) or PARLEY_EINVAL.
+ * says how much room it needs) or PARLEY_EINVAL. *len is untouched on
+ * PARLEY_EAGAIN.
  */
 PARLEY_API int parley_sim_pop(parley_sim *sim, uint64_t now_us, void *buf,
                               size_t cap, size_t *len, parley_addr *from,
