@@ -13,6 +13,16 @@ check() {
     if "$@"; then pass=$((pass + 1)); else echo "FAIL: $*"; fail=$((fail + 1)); fi
 }
 
+# Build the consumers as the library was built: same compiler, and the
+# sanitizer runtime when the build is a sanitizer build.
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+cc=${cc:-cc}
+san=
+if grep -q '^PARLEY_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
+    san="-fsanitize=address,undefined"
+fi
+export CC=$cc CFLAGS=$san LDFLAGS=$san
+
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 libdir=$(ls -d "$tmp"/prefix/lib* | head -n 1)
 
@@ -34,11 +44,11 @@ C
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 shared_ok() {
-    cc -o "$tmp/shared" "$tmp/main.c" $(pkg-config --cflags --libs parley) &&
+    "$cc" $san -o "$tmp/shared" "$tmp/main.c" $(pkg-config --cflags --libs parley) &&
     LD_LIBRARY_PATH="$libdir" "$tmp/shared" | grep -q "PARLEY_ETIMEDOUT"
 }
 static_ok() {
-    cc -DPARLEY_STATIC -o "$tmp/static" "$tmp/main.c" \
+    "$cc" $san -DPARLEY_STATIC -o "$tmp/static" "$tmp/main.c" \
         $(pkg-config --cflags parley) "$libdir/libparley.a" \
         $(pkg-config --libs-only-l --static parley | sed 's/-lparley//') &&
     ! ldd "$tmp/static" | grep -q libparley &&
