@@ -29,11 +29,11 @@ typedef uint64_t parley_peer;
 
 /* How a channel (or one message) is delivered. */
 typedef enum parley_delivery {
-    PARLEY_RELIABLE_ORDERED = 0,   /* exactly once, in send order */
-    PARLEY_RELIABLE_UNORDERED = 1, /* exactly once, as it arrives */
+    PARLEY_RELIABLE_ORDERED = 0,     /* exactly once, in send order */
+    PARLEY_RELIABLE_UNORDERED = 1,   /* exactly once, as it arrives */
     PARLEY_UNRELIABLE_SEQUENCED = 2, /* at most once, never older than the
                                         newest already delivered */
-    PARLEY_UNRELIABLE = 3          /* at most once, any order */
+    PARLEY_UNRELIABLE = 3            /* at most once, any order */
 } parley_delivery;
 
 /* Flags for parley_peer_send. */
@@ -59,15 +59,15 @@ typedef enum parley_peer_state {
 /* Why a connection ended or was refused (carried on events). */
 typedef enum parley_reason {
     PARLEY_REASON_NONE = 0,
-    PARLEY_REASON_GRACEFUL = 1,   /* the remote side disconnected */
-    PARLEY_REASON_TIMEOUT = 2,    /* nothing heard for timeout_ms */
-    PARLEY_REASON_KICKED = 3,     /* the server removed us */
-    PARLEY_REASON_REJECTED = 4,   /* the server's accept callback said no */
-    PARLEY_REASON_PROTOCOL = 5,   /* the remote side broke the protocol */
-    PARLEY_REASON_LOCAL = 6,      /* we disconnected (disconnect_now, or a
-                                     graceful disconnect that completed) */
-    PARLEY_REASON_VERSION = 7,    /* protocol versions differ */
-    PARLEY_REASON_FULL = 8,       /* the server has max_peers peers */
+    PARLEY_REASON_GRACEFUL = 1,       /* the remote side disconnected */
+    PARLEY_REASON_TIMEOUT = 2,        /* nothing heard for timeout_ms */
+    PARLEY_REASON_KICKED = 3,         /* the server removed us */
+    PARLEY_REASON_REJECTED = 4,       /* the server's accept callback said no */
+    PARLEY_REASON_PROTOCOL = 5,       /* the remote side broke the protocol */
+    PARLEY_REASON_LOCAL = 6,          /* we disconnected (disconnect_now, or a
+                                         graceful disconnect that completed) */
+    PARLEY_REASON_VERSION = 7,        /* protocol versions differ */
+    PARLEY_REASON_FULL = 8,           /* the server has max_peers peers */
     PARLEY_REASON_CONNECT_TIMEOUT = 9 /* no answer to the handshake */
 } parley_reason;
 
@@ -76,10 +76,10 @@ PARLEY_API const char *parley_reason_name(parley_reason reason);
 
 typedef enum parley_event_type {
     PARLEY_EVENT_NONE = 0,
-    PARLEY_EVENT_CONNECT = 1,        /* a peer is connected (either side) */
-    PARLEY_EVENT_DISCONNECT = 2,     /* a connected peer is gone; reason */
-    PARLEY_EVENT_RECEIVE = 3,        /* a message: channel, data, len */
-    PARLEY_EVENT_CONNECT_FAILED = 4  /* our connect did not succeed; reason */
+    PARLEY_EVENT_CONNECT = 1,       /* a peer is connected (either side) */
+    PARLEY_EVENT_DISCONNECT = 2,    /* a connected peer is gone; reason */
+    PARLEY_EVENT_RECEIVE = 3,       /* a message: channel, data, len */
+    PARLEY_EVENT_CONNECT_FAILED = 4 /* our connect did not succeed; reason */
 } parley_event_type;
 
 /*
@@ -91,15 +91,15 @@ typedef enum parley_event_type {
 typedef struct parley_event {
     parley_event_type type;
     parley_peer peer;
-    parley_addr addr;        /* the peer's address */
-    uint8_t channel;         /* RECEIVE */
-    uint8_t delivery;        /* RECEIVE: parley_delivery it came with */
-    parley_reason reason;    /* DISCONNECT, CONNECT_FAILED */
-    uint32_t app_code;       /* DISCONNECT/CONNECT_FAILED: the remote
-                                side's code, if it gave one */
-    const uint8_t *data;     /* RECEIVE */
-    size_t len;              /* RECEIVE */
-    void *internal_;         /* the library's; do not touch */
+    parley_addr addr;     /* the peer's address */
+    uint8_t channel;      /* RECEIVE */
+    uint8_t delivery;     /* RECEIVE: parley_delivery it came with */
+    parley_reason reason; /* DISCONNECT, CONNECT_FAILED */
+    uint32_t app_code;    /* DISCONNECT/CONNECT_FAILED: the remote
+                             side's code, if it gave one */
+    const uint8_t *data;  /* RECEIVE */
+    size_t len;           /* RECEIVE */
+    void *internal_;      /* the library's; do not touch */
 } parley_event;
 
 /*
@@ -117,32 +117,32 @@ typedef int (*parley_accept_fn)(void *user, const parley_addr *from,
 typedef void (*parley_release_fn)(void *user, void *data);
 
 typedef struct parley_host_config {
-    const char *bind;       /* "ADDR:PORT" to bind; default "0.0.0.0:0".
-                               "[::]:PORT" listens on IPv6 and IPv4 */
-    int accept_incoming;    /* nonzero: accept connections (a server);
-                               default 1 */
-    uint32_t max_peers;     /* default 64 */
-    uint8_t channel_count;  /* 1..255; default 2 */
+    const char *bind;      /* "ADDR:PORT" to bind; default "0.0.0.0:0".
+                              "[::]:PORT" listens on IPv6 and IPv4 */
+    int accept_incoming;   /* nonzero: accept connections (a server);
+                              default 1 */
+    uint32_t max_peers;    /* default 64 */
+    uint8_t channel_count; /* 1..255; default 2 */
     uint8_t channel_modes[PARLEY_MAX_CHANNELS]; /* parley_delivery per
                                channel; default: 0 reliable ordered, 1
                                unreliable sequenced, the rest reliable
                                ordered */
-    uint16_t mtu;           /* largest UDP payload sent; default 1200 */
-    uint32_t max_message;   /* largest message accepted or sent; default
-                               64 MiB */
+    uint16_t mtu;                   /* largest UDP payload sent; default 1200 */
+    uint32_t max_message;           /* largest message accepted or sent; default
+                                       64 MiB */
     uint32_t connect_timeout_ms;    /* default 5000 */
     uint32_t ping_interval_ms;      /* keepalive after idle; default 250 */
     uint32_t timeout_ms;            /* silence before timeout; default 5000 */
     uint32_t disconnect_timeout_ms; /* graceful disconnect's limit for
                                        delivering pending reliable data;
                                        default 3000 */
-    uint32_t recv_window;   /* bytes of reliable data a peer may have in
-                               flight to us beyond what the app took;
-                               default 16 MiB */
-    size_t peer_memory;     /* reassembly + receive queues per peer;
-                               default 128 MiB */
-    size_t host_memory;     /* the same for the whole host; default 1 GiB */
-    uint64_t bandwidth_out; /* per-peer send cap in bytes/s; 0: none */
+    uint32_t recv_window;           /* bytes of reliable data a peer may have in
+                                       flight to us beyond what the app took;
+                                       default 16 MiB */
+    size_t peer_memory;             /* reassembly + receive queues per peer;
+                                       default 128 MiB */
+    size_t host_memory;         /* the same for the whole host; default 1 GiB */
+    uint64_t bandwidth_out;     /* per-peer send cap in bytes/s; 0: none */
     parley_accept_fn accept_cb; /* NULL: accept everyone */
     void *accept_user;
 } parley_host_config;
@@ -196,8 +196,7 @@ PARLEY_API int parley_host_service(parley_host *host, int timeout_ms,
                                    parley_event *event);
 
 /* Hands out an event already queued, without any I/O. 1, 0 or error. */
-PARLEY_API int parley_host_check_events(parley_host *host,
-                                        parley_event *event);
+PARLEY_API int parley_host_check_events(parley_host *host, parley_event *event);
 
 /* Releases an event's data. Safe to call twice and on any event type. */
 PARLEY_API void parley_event_release(parley_host *host, parley_event *event);
@@ -252,24 +251,24 @@ typedef struct parley_peer_stats {
     parley_peer_state state;
     parley_addr addr;
     uint32_t mtu;
-    uint64_t srtt_us;        /* smoothed RTT */
-    uint64_t rttvar_us;      /* RTT variation */
+    uint64_t srtt_us;   /* smoothed RTT */
+    uint64_t rttvar_us; /* RTT variation */
     uint64_t min_rtt_us;
     uint64_t latest_rtt_us;
-    double loss_pct;         /* packets declared lost / sent, recent */
-    uint64_t bytes_out, bytes_in;       /* UDP payload bytes */
+    double loss_pct;              /* packets declared lost / sent, recent */
+    uint64_t bytes_out, bytes_in; /* UDP payload bytes */
     uint64_t packets_out, packets_in;
     uint64_t messages_out, messages_in;
-    uint64_t packets_lost;              /* declared lost */
-    uint64_t retransmits;               /* message frames sent again */
-    uint64_t unacked_messages;          /* sent, reliable, not yet acked */
+    uint64_t packets_lost;     /* declared lost */
+    uint64_t retransmits;      /* message frames sent again */
+    uint64_t unacked_messages; /* sent, reliable, not yet acked */
     uint64_t unacked_bytes;
-    uint64_t out_buffer_bytes;          /* queued, not yet sent */
-    uint64_t reorder_queue;             /* messages held back for order */
-    uint64_t keepalives;                /* pings sent while idle */
-    uint64_t cwnd_bytes;                /* congestion window */
-    uint64_t send_rate_bps;             /* pacing rate, bytes/s */
-    uint64_t peer_window_bytes;         /* the peer's receive window */
+    uint64_t out_buffer_bytes;  /* queued, not yet sent */
+    uint64_t reorder_queue;     /* messages held back for order */
+    uint64_t keepalives;        /* pings sent while idle */
+    uint64_t cwnd_bytes;        /* congestion window */
+    uint64_t send_rate_bps;     /* pacing rate, bytes/s */
+    uint64_t peer_window_bytes; /* the peer's receive window */
 } parley_peer_stats;
 
 /* Fills *out. Returns PARLEY_OK, PARLEY_EINVAL or PARLEY_ENOTCONN. */

@@ -22,19 +22,19 @@ typedef struct parley_sim parley_sim;
  * parley_sim_config_init (no impairment at all), then set fields.
  */
 typedef struct parley_sim_config {
-    double loss_pct;      /* independent random loss */
-    double dup_pct;       /* a datagram is delivered twice */
-    double reorder_pct;   /* a datagram is held back so that later ones
-                             overtake it */
-    uint32_t latency_ms;  /* one-way delay */
-    uint32_t jitter_ms;   /* delay varies uniformly in latency +- jitter
-                             (never below 0); jitter alone never reorders */
-    uint32_t reorder_ms;  /* how long a reordered datagram is held back
-                             beyond its normal delay; 0: 10 ms, or
-                             jitter_ms when that is larger */
+    double loss_pct;           /* independent random loss */
+    double dup_pct;            /* a datagram is delivered twice */
+    double reorder_pct;        /* a datagram is held back so that later ones
+                                  overtake it */
+    uint32_t latency_ms;       /* one-way delay */
+    uint32_t jitter_ms;        /* delay varies uniformly in latency +- jitter
+                                  (never below 0); jitter alone never reorders */
+    uint32_t reorder_ms;       /* how long a reordered datagram is held back
+                                  beyond its normal delay; 0: 10 ms, or
+                                  jitter_ms when that is larger */
     uint64_t rate_bytes_per_s; /* bottleneck rate; 0: unlimited */
-    size_t queue_bytes;   /* bottleneck queue; a datagram that does not
-                             fit is dropped (tail drop); 0: 64 KiB */
+    size_t queue_bytes;        /* bottleneck queue; a datagram that does not
+                                  fit is dropped (tail drop); 0: 64 KiB */
     /* Gilbert-Elliott burst loss, on when ge_p_pct > 0: each datagram the
        chain moves good->bad with ge_p_pct and bad->good with ge_r_pct;
        in the bad state a datagram is lost with ge_loss_bad_pct, in the
@@ -44,27 +44,27 @@ typedef struct parley_sim_config {
     double ge_loss_good_pct;
     double ge_loss_bad_pct; /* config_init leaves it 0: set it (e.g.
                                100) or the bad state loses nothing */
-    size_t max_datagram;  /* longest datagram accepted; 0: 65536 */
-    size_t max_held;      /* most datagrams in flight at once (duplicate
-                             copies count); beyond it new ones are
-                             dropped; 0: 65536 */
-    uint64_t seed;        /* same seed + same inputs = same outputs */
+    size_t max_datagram;    /* longest datagram accepted; 0: 65536 */
+    size_t max_held;        /* most datagrams in flight at once (duplicate
+                               copies count); beyond it new ones are
+                               dropped; 0: 65536 */
+    uint64_t seed;          /* same seed + same inputs = same outputs */
 } parley_sim_config;
 
 /* Counters since creation. */
 typedef struct parley_sim_stats {
-    uint64_t pushed;          /* datagrams offered */
-    uint64_t delivered;       /* datagrams handed out by pop */
-    uint64_t dropped_loss;    /* lost to loss_pct or Gilbert-Elliott */
-    uint64_t dropped_queue;   /* lost to the rate limiter's full queue or
-                                 max_held */
-    uint64_t duplicated;      /* extra copies made */
-    uint64_t reordered;       /* datagrams held back so that later ones
-                                 may overtake them */
+    uint64_t pushed;        /* datagrams offered */
+    uint64_t delivered;     /* datagrams handed out by pop */
+    uint64_t dropped_loss;  /* lost to loss_pct or Gilbert-Elliott */
+    uint64_t dropped_queue; /* lost to the rate limiter's full queue or
+                               max_held */
+    uint64_t duplicated;    /* extra copies made */
+    uint64_t reordered;     /* datagrams held back so that later ones
+                               may overtake them */
     uint64_t bytes_pushed;
     uint64_t bytes_delivered;
-    size_t held;              /* datagrams in flight now */
-    size_t held_bytes;        /* their bytes */
+    size_t held;       /* datagrams in flight now */
+    size_t held_bytes; /* their bytes */
 } parley_sim_stats;
 
 /* Fills *cfg with a perfect link: no loss, no delay, no limit, seed 1. */
@@ -92,10 +92,10 @@ PARLEY_API int parley_sim_configure(parley_sim *sim,
 
 /*
  * Offers one datagram at time now_us (microseconds; a time earlier than
- * one already seen is taken as the latest seen). The simulator copies the bytes; from and to (either may
- * be NULL) travel with it. Returns PARLEY_OK whether or not the link then
- * drops it (see the stats), PARLEY_EINVAL, PARLEY_EMSGSIZE (longer than
- * max_datagram) or PARLEY_ENOMEM.
+ * one already seen is taken as the latest seen). The simulator copies the
+ * bytes; from and to (either may be NULL) travel with it. Returns PARLEY_OK
+ * whether or not the link then drops it (see the stats), PARLEY_EINVAL,
+ * PARLEY_EMSGSIZE (longer than max_datagram) or PARLEY_ENOMEM.
  */
 PARLEY_API int parley_sim_push(parley_sim *sim, uint64_t now_us,
                                const void *data, size_t len,

@@ -82,8 +82,7 @@ PT_TEST(replace_allocator)
 static char g_line[600];
 static int g_level = -1;
 static void
-capture(void *user, parley_log_level level, const char *module,
-        const char *msg)
+capture(void *user, parley_log_level level, const char *module, const char *msg)
 {
     (void)user;
     g_level = (int)level;
