@@ -48,7 +48,8 @@ void pl_core_on_datagram(pl_core *core, uint64_t now_us,
 /*
  * Runs due timers and writes the next datagram that should leave now
  * (acks, data within the congestion window and pacing, retransmissions,
- * pings, handshake packets) into buf (cap >= the configured MTU).
+ * pings, handshake packets) into buf (cap >= the configured MTU and
+ * >= 1200, the padded size of handshake packets).
  * Returns PARLEY_OK with *len and *to set, or PARLEY_EAGAIN when nothing
  * is due before pl_core_next_wakeup().
  */
@@ -68,12 +69,16 @@ void pl_core_release_event(pl_core *core, parley_event *ev);
 /* Queues a message (see parley_peer_send / parley_peer_send_owned; with
    release NULL the data is copied). */
 int pl_core_send(pl_core *core, uint64_t now_us, parley_peer peer,
-                 uint8_t channel, const void *data, size_t len,
-                 uint32_t flags, parley_release_fn release, void *user);
+                 uint8_t channel, const void *data, size_t len, uint32_t flags,
+                 parley_release_fn release, void *user);
 
 /* Graceful (now == 0) or immediate (now != 0) disconnect. */
 int pl_core_disconnect(pl_core *core, uint64_t now_us, parley_peer peer,
                        uint32_t app_code, int now);
+
+/* Immediate disconnect of every peer (as pl_core_disconnect with now != 0):
+   used when the host is destroyed. */
+void pl_core_disconnect_all(pl_core *core, uint64_t now_us);
 
 int pl_core_peer_stats(const pl_core *core, parley_peer peer,
                        parley_peer_stats *out);
@@ -82,13 +87,27 @@ parley_peer_state pl_core_peer_state(const pl_core *core, parley_peer peer);
 /* Host-wide counters, for tests and tools. */
 typedef struct pl_core_stats {
     uint64_t datagrams_in, datagrams_out;
-    uint64_t dropped_malformed;  /* failed to decode */
-    uint64_t dropped_unknown;    /* no such connection / wrong source */
-    uint64_t dropped_cookie;     /* bad or expired handshake cookie */
+    uint64_t dropped_malformed; /* failed to decode */
+    uint64_t dropped_unknown;   /* no such connection / wrong source */
+    uint64_t dropped_cookie;    /* bad or expired handshake cookie */
     uint64_t challenges_sent;
-    uint64_t peers;              /* peers in any state now */
-    size_t memory;               /* bytes held for all peers' queues */
+    uint64_t peers;             /* peers in any state now */
+    size_t memory;              /* bytes held for all peers' queues */
+    uint64_t dropped_duplicate; /* a packet number seen before */
+    uint64_t dropped_memory;    /* the host's memory budget was full */
 } pl_core_stats;
 void pl_core_get_stats(const pl_core *core, pl_core_stats *out);
+
+/*
+ * A connection's ids and next packet number, for tests that forge
+ * packets: local_id is what the peer puts in DATA headers to us,
+ * remote_id what we put in ours. Returns PARLEY_OK or PARLEY_ENOTCONN.
+ */
+int pl_core_peer_ids(const pl_core *core, parley_peer peer, uint32_t *local_id,
+                     uint32_t *remote_id, uint64_t *next_pn);
+
+/* Frees the engine's caches of unused records and buffers (they are
+   otherwise kept for reuse). */
+void pl_core_trim(pl_core *core);
 
 #endif

@@ -1,0 +1,234 @@
+/*
+ * Congestion control. Choice: NewReno growth (slow start, then one
+ * packet per RTT) with Westwood+ backoff (Mascolo et al., 2001; Linux
+ * tcp_westwood): on a congestion event ssthresh becomes
+ * max(cwnd / 2, bandwidth estimate x min RTT) instead of plain cwnd / 2.
+ * Why not plain NewReno or CUBIC: both read every loss as congestion, and
+ * at the link sizes parley targets (tens of packets per RTT) a few percent
+ * of random loss holds them to a fraction of the path (the Mathis bound
+ * gives about 20% of a 10 Mbit/s, 40 ms path at 2% loss). The bandwidth
+ * floor keeps the window at the measured bandwidth-delay product when
+ * losses are random, yet still drains a standing queue after a real
+ * overflow because the floor is the delivered rate times the *minimum*
+ * RTT. Growth is NewReno's rather than CUBIC's because the windows here
+ * are small and Reno-friendly mode would dominate CUBIC anyway.
+ * Pacing: rate = gain x cwnd / srtt (gain 2 in slow start, 1.25 after, as
+ * Linux does), through a token bucket with a small burst.
+ */
+#include "core/cc.h"
+
+#define CC_INITIAL_PACKETS 10
+#define CC_INITIAL_MAX 14720 /* RFC 9002 kInitialWindow */
+#define CC_MIN_PACKETS 2
+
+void
+pl_cc_init(pl_cc *cc, uint64_t mss)
+{
+    cc->mss = mss;
+    uint64_t init = CC_INITIAL_PACKETS * mss;
+    uint64_t cap = CC_INITIAL_MAX > 2 * mss ? CC_INITIAL_MAX : 2 * mss;
+    cc->cwnd = init < cap ? init : cap;
+    cc->ssthresh = UINT64_MAX;
+    cc->recovery_start = 0;
+    cc->in_recovery = 0;
+    cc->ca_acked = 0;
+    cc->congestion_events = 0;
+    for (int i = 0; i < PL_CC_BW_SLOTS; i++) {
+        cc->bw[i] = 0;
+    }
+    cc->bw_epoch_start = 0;
+    cc->bw_slot = 0;
+    cc->rtt_min_cur = 0;
+    cc->rtt_min_prev = 0;
+    cc->rtt_epoch_start = 0;
+}
+
+int
+pl_cc_can_send(const pl_cc *cc, uint64_t bytes_in_flight, uint64_t size)
+{
+    (void)size;
+    /* A packet may start while any window is left, as in QUIC stacks;
+       the overshoot is below one packet. */
+    return bytes_in_flight < cc->cwnd;
+}
+
+void
+pl_cc_on_ack(pl_cc *cc, uint64_t size, uint64_t sent_time, int cwnd_limited)
+{
+    if (cc->in_recovery && sent_time <= cc->recovery_start) {
+        return;
+    }
+    cc->in_recovery = 0;
+    if (!cwnd_limited) {
+        return;
+    }
+    if (cc->cwnd < cc->ssthresh) {
+        cc->cwnd += size;
+        return;
+    }
+    cc->ca_acked += size;
+    if (cc->ca_acked >= cc->cwnd) {
+        cc->ca_acked -= cc->cwnd;
+        cc->cwnd += cc->mss;
+    }
+}
+
+void
+pl_cc_on_rate(pl_cc *cc, uint64_t rate, uint64_t now, uint64_t srtt_us)
+{
+    if (srtt_us == 0) {
+        srtt_us = 1;
+    }
+    if (now - cc->bw_epoch_start >= srtt_us) {
+        /* A new epoch: the oldest slot is forgotten. */
+        cc->bw_slot = (cc->bw_slot + 1) % PL_CC_BW_SLOTS;
+        cc->bw[cc->bw_slot] = 0;
+        cc->bw_epoch_start = now;
+    }
+    if (rate > cc->bw[cc->bw_slot]) {
+        cc->bw[cc->bw_slot] = rate;
+    }
+}
+
+void
+pl_cc_on_rtt(pl_cc *cc, uint64_t latest_us, uint64_t now, uint64_t srtt_us)
+{
+    if (cc->rtt_min_cur == 0 || now - cc->rtt_epoch_start >= srtt_us) {
+        cc->rtt_min_prev = cc->rtt_min_cur;
+        cc->rtt_min_cur = latest_us;
+        cc->rtt_epoch_start = now;
+        return;
+    }
+    if (latest_us < cc->rtt_min_cur) {
+        cc->rtt_min_cur = latest_us;
+    }
+}
+
+uint64_t
+pl_cc_recent_min_rtt(const pl_cc *cc)
+{
+    uint64_t a = cc->rtt_min_cur, b = cc->rtt_min_prev;
+    if (a == 0 || b == 0) {
+        return a ? a : b;
+    }
+    return a < b ? a : b;
+}
+
+uint64_t
+pl_cc_bw(const pl_cc *cc)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < PL_CC_BW_SLOTS; i++) {
+        if (cc->bw[i] > m) {
+            m = cc->bw[i];
+        }
+    }
+    return m;
+}
+
+/* The RTT the bandwidth floor multiplies: see the comment at the top.
+   A queue "stands" when even the recent minimum RTT is above the path's
+   minimum by more than the noise (min_rtt / 8, or twice the RTT
+   variation when jitter is larger than that). */
+static uint64_t
+floor_rtt(const pl_cc *cc, uint64_t min_rtt_us, uint64_t srtt_us,
+          uint64_t rttvar_us)
+{
+    uint64_t recent = pl_cc_recent_min_rtt(cc);
+    uint64_t noise = min_rtt_us / 8 > 1000 ? min_rtt_us / 8 : 1000;
+    if (2 * rttvar_us > noise) {
+        noise = 2 * rttvar_us;
+    }
+    if (recent != 0 && recent <= min_rtt_us + noise && srtt_us > min_rtt_us) {
+        return srtt_us;
+    }
+    return min_rtt_us;
+}
+
+void
+pl_cc_on_loss(pl_cc *cc, uint64_t sent_time, uint64_t now, uint64_t min_rtt_us,
+              uint64_t srtt_us, uint64_t rttvar_us)
+{
+    if (cc->in_recovery && sent_time <= cc->recovery_start) {
+        return;
+    }
+    cc->congestion_events++;
+    cc->in_recovery = 1;
+    cc->recovery_start = now;
+    uint64_t half = cc->cwnd / 2;
+    uint64_t floor = 0;
+    uint64_t rtt =
+        min_rtt_us ? floor_rtt(cc, min_rtt_us, srtt_us, rttvar_us) : 0;
+    if (rtt > 0) {
+        /* bytes/s * us / 1e6, guarded against overflow. */
+        uint64_t bw = pl_cc_bw(cc);
+        floor = bw > UINT64_MAX / rtt ? UINT64_MAX : bw * rtt / 1000000;
+    }
+    uint64_t ss = half > floor ? half : floor;
+    if (ss > cc->cwnd) {
+        ss = cc->cwnd; /* a loss never grows the window */
+    }
+    if (ss < CC_MIN_PACKETS * cc->mss) {
+        ss = CC_MIN_PACKETS * cc->mss;
+    }
+    cc->ssthresh = ss;
+    cc->cwnd = ss;
+    cc->ca_acked = 0;
+}
+
+void
+pl_cc_collapse(pl_cc *cc)
+{
+    cc->cwnd = CC_MIN_PACKETS * cc->mss;
+    cc->ca_acked = 0;
+    cc->in_recovery = 0;
+}
+
+uint64_t
+pl_cc_pacing_rate(const pl_cc *cc, uint64_t srtt_us)
+{
+    if (srtt_us == 0) {
+        srtt_us = 1;
+    }
+    /* gain 2 in slow start, 5/4 in congestion avoidance */
+    uint64_t num = cc->cwnd < cc->ssthresh ? 2 : 5;
+    uint64_t den = cc->cwnd < cc->ssthresh ? 1 : 4;
+    uint64_t rate = cc->cwnd * num * 1000000 / den / srtt_us;
+    return rate ? rate : 1;
+}
+
+void
+pl_pacer_init(pl_pacer *p, uint64_t now, uint64_t burst)
+{
+    p->tokens = burst * 1000000;
+    p->last = now;
+}
+
+uint64_t
+pl_pacer_next(pl_pacer *p, uint64_t now, uint64_t rate, uint64_t burst,
+              uint64_t size)
+{
+    uint64_t cap = burst * 1000000;
+    if (now > p->last) {
+        uint64_t dt = now - p->last;
+        uint64_t add = rate > UINT64_MAX / dt ? UINT64_MAX : rate * dt;
+        p->tokens = cap - p->tokens < add ? cap : p->tokens + add;
+        p->last = now;
+    }
+    if (p->tokens > cap) {
+        p->tokens = cap;
+    }
+    uint64_t need = size * 1000000;
+    if (p->tokens >= need || rate == 0) {
+        return now;
+    }
+    /* Round up so that waking at the returned time always suffices. */
+    return now + (need - p->tokens + rate - 1) / rate;
+}
+
+void
+pl_pacer_spend(pl_pacer *p, uint64_t size)
+{
+    uint64_t need = size * 1000000;
+    p->tokens = p->tokens > need ? p->tokens - need : 0;
+}

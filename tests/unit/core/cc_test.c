@@ -1,0 +1,161 @@
+/* Tests for congestion control (NewReno + Westwood+ floor) and pacing. */
+#include "pt.h"
+
+#include "core/cc.h"
+#include "parley/parley.h"
+
+#define MSS 1200
+
+PT_TEST(initial_window)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    PT_EQ_U64(cc.cwnd, 10 * MSS); /* 12000 < 14720 */
+    pl_cc_init(&cc, 1500);
+    PT_EQ_U64(cc.cwnd, 14720);
+    PT_TRUE(pl_cc_can_send(&cc, 0, MSS));
+    PT_TRUE(!pl_cc_can_send(&cc, 14720, MSS));
+}
+
+PT_TEST(slow_start_then_avoidance)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    uint64_t w0 = cc.cwnd;
+    pl_cc_on_ack(&cc, MSS, 10, 1);
+    PT_EQ_U64(cc.cwnd, w0 + MSS); /* slow start: + acked bytes */
+    /* Not using the window earns nothing. */
+    pl_cc_on_ack(&cc, MSS, 11, 0);
+    PT_EQ_U64(cc.cwnd, w0 + MSS);
+    /* A loss halves (no bandwidth estimate yet). */
+    pl_cc_on_loss(&cc, 20, 1000, 0, 0, 0);
+    uint64_t w1 = (w0 + MSS) / 2;
+    PT_EQ_U64(cc.cwnd, w1);
+    PT_EQ_U64(cc.ssthresh, w1);
+    /* Congestion avoidance: one MSS per window of acked bytes. */
+    pl_cc_on_ack(&cc, MSS, 2000, 1);
+    PT_EQ_U64(cc.cwnd, w1);
+    uint64_t acked = MSS;
+    while (acked < w1) {
+        pl_cc_on_ack(&cc, MSS, 2000, 1);
+        acked += MSS;
+    }
+    PT_EQ_U64(cc.cwnd, w1 + MSS);
+}
+
+PT_TEST(one_backoff_per_recovery_period)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 100 * MSS;
+    pl_cc_on_loss(&cc, 500, 1000, 0, 0, 0);
+    PT_EQ_U64(cc.cwnd, 50 * MSS);
+    /* Another loss of a packet sent before the recovery began: no more. */
+    pl_cc_on_loss(&cc, 900, 1100, 0, 0, 0);
+    PT_EQ_U64(cc.cwnd, 50 * MSS);
+    /* Acks of old packets do not grow the window in recovery. */
+    pl_cc_on_ack(&cc, MSS * 100, 999, 1);
+    PT_EQ_U64(cc.cwnd, 50 * MSS);
+    /* A packet sent after recovery began ends it; then a new loss counts. */
+    pl_cc_on_loss(&cc, 1200, 3000, 0, 0, 0);
+    PT_EQ_U64(cc.cwnd, 25 * MSS);
+    PT_EQ_U64(cc.congestion_events, 2);
+    /* Never below two packets. */
+    for (uint64_t t = 10000; t < 20000; t += 1000) {
+        pl_cc_on_loss(&cc, t, t + 1, 0, 0, 0);
+    }
+    PT_EQ_U64(cc.cwnd, 2 * MSS);
+    pl_cc_collapse(&cc);
+    PT_EQ_U64(cc.cwnd, 2 * MSS);
+}
+
+PT_TEST(westwood_floor)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 100 * MSS;
+    /* Delivered 1 MB/s over a 80 ms min RTT: BDP 80000 > cwnd / 2. */
+    pl_cc_on_rate(&cc, 1000000, 100, 50000);
+    PT_EQ_U64(pl_cc_bw(&cc), 1000000);
+    pl_cc_on_loss(&cc, 100, 200, 80000, 80000, 0);
+    PT_EQ_U64(cc.cwnd, 80000);
+    /* A floor above the window never grows it. */
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 40000;
+    pl_cc_on_rate(&cc, 10000000, 100, 50000);
+    pl_cc_on_loss(&cc, 100, 200, 80000, 80000, 0);
+    PT_EQ_U64(cc.cwnd, 40000);
+}
+
+PT_TEST(floor_drains_only_a_standing_queue)
+{
+    /* Jitter, no queue: recent minimum RTT near the path's minimum, the
+       smoothed RTT above it. The floor keeps what was delivered per
+       smoothed RTT: 1 MB/s * 100 ms. */
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 150 * MSS;
+    pl_cc_on_rate(&cc, 1000000, 100, 100000);
+    pl_cc_on_rtt(&cc, 62000, 100, 100000);
+    pl_cc_on_rtt(&cc, 140000, 200, 100000);
+    PT_EQ_U64(pl_cc_recent_min_rtt(&cc), 62000);
+    pl_cc_on_loss(&cc, 300, 400, 60000, 100000, 20000);
+    PT_EQ_U64(cc.cwnd, 100000);
+    /* A standing queue: every recent sample is 40 ms above the minimum
+       with little variation. The floor is BDP at the minimum RTT. */
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 200 * MSS;
+    pl_cc_on_rate(&cc, 1000000, 100, 100000);
+    pl_cc_on_rtt(&cc, 100000, 100, 100000);
+    pl_cc_on_rtt(&cc, 101000, 200, 100000);
+    pl_cc_on_loss(&cc, 300, 400, 60000, 100500, 2000);
+    PT_EQ_U64(cc.cwnd, 200 * MSS / 2); /* half (120000) beats 60000 */
+    pl_cc_init(&cc, MSS);
+    cc.cwnd = 100 * MSS;
+    pl_cc_on_rate(&cc, 1000000, 100, 100000);
+    pl_cc_on_rtt(&cc, 100000, 100, 100000);
+    pl_cc_on_loss(&cc, 300, 400, 60000, 100500, 2000);
+    PT_EQ_U64(cc.cwnd, 60000);
+}
+
+PT_TEST(bandwidth_filter_forgets)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    pl_cc_on_rate(&cc, 5000000, 0, 10000);
+    for (uint64_t t = 10000; t <= 10000 * PL_CC_BW_SLOTS; t += 10000) {
+        pl_cc_on_rate(&cc, 1000, t, 10000);
+    }
+    PT_EQ_U64(pl_cc_bw(&cc), 1000); /* the old peak aged out */
+}
+
+PT_TEST(pacing)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    /* Slow start paces at 2 cwnd / srtt. */
+    PT_EQ_U64(pl_cc_pacing_rate(&cc, 100000), 2 * 12000 * 10);
+    cc.ssthresh = cc.cwnd;
+    PT_EQ_U64(pl_cc_pacing_rate(&cc, 100000), 12000 * 10 * 5 / 4);
+    pl_pacer p;
+    pl_pacer_init(&p, 0, 2 * MSS);
+    /* A burst of two packets goes at once, the third waits size/rate. */
+    PT_EQ_U64(pl_pacer_next(&p, 0, 120000, 2 * MSS, MSS), 0);
+    pl_pacer_spend(&p, MSS);
+    PT_EQ_U64(pl_pacer_next(&p, 0, 120000, 2 * MSS, MSS), 0);
+    pl_pacer_spend(&p, MSS);
+    uint64_t t = pl_pacer_next(&p, 0, 120000, 2 * MSS, MSS);
+    PT_EQ_U64(t, 10000); /* 1200 B at 120 kB/s */
+    PT_EQ_U64(pl_pacer_next(&p, t, 120000, 2 * MSS, MSS), t);
+    /* Idle time refills only up to the burst. */
+    pl_pacer_spend(&p, MSS);
+    PT_EQ_U64(pl_pacer_next(&p, 1000000, 120000, 2 * MSS, MSS), 1000000);
+    pl_pacer_spend(&p, MSS);
+    pl_pacer_spend(&p, MSS);
+    PT_GT_U64(pl_pacer_next(&p, 1000000, 120000, 2 * MSS, MSS), 1000000);
+}
+
+PT_MAIN(PT_RUN(initial_window) PT_RUN(slow_start_then_avoidance)
+            PT_RUN(one_backoff_per_recovery_period) PT_RUN(westwood_floor)
+                PT_RUN(floor_drains_only_a_standing_queue)
+                    PT_RUN(bandwidth_filter_forgets) PT_RUN(pacing))
