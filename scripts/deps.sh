@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libsodium-dev libmsgpack-dev libjansson-dev libenet-dev
-      python3 python3-msgpack iproute2 nftables)
+      python3 python3-msgpack iproute2 nftables jq)
 
 missing=()
 for p in "${pkgs[@]}"; do

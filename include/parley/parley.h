@@ -10,5 +10,8 @@
 #include "addr.h"
 #include "udp.h"
 #include "sim.h"
+#include "host.h"
+#include "tcp.h"
+#include "datagram.h"
 
 #endif
