@@ -13,5 +13,6 @@
 #include "host.h"
 #include "tcp.h"
 #include "datagram.h"
+#include "rv.h"
 
 #endif
