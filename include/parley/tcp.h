@@ -242,12 +242,14 @@ PARLEY_API int parley_tcp_wait(parley_tcp *tcp, int timeout_ms);
 PARLEY_API int parley_tcp_interrupt(parley_tcp *tcp);
 
 /*
- * A descriptor that becomes readable when a threaded reader or listener
- * queues something, a reset is queued by a thread, or
- * parley_tcp_interrupt is called, for the app's own poll/epoll loop.
- * After it fires, call parley_tcp_poll (which clears it) and empty the
- * queues. Connections served in polling mode need parley_tcp_poll or
- * parley_tcp_wait; see parley_tcp_next_timeout_ms.
+ * A descriptor for the app's own poll/epoll loop: it becomes readable
+ * when a connection served in polling mode has input or a pending
+ * connection to accept, when a threaded reader or listener queues
+ * something or a thread queues a reset, or when parley_tcp_interrupt is
+ * called. After it fires, call parley_tcp_poll and empty the queues; for
+ * timers (collect, keepalive, idle) see parley_tcp_next_timeout_ms. (On a
+ * system without epoll it covers only the threaded cases and interrupt;
+ * polling-mode connections then need parley_tcp_poll or parley_tcp_wait.)
  */
 PARLEY_API int parley_tcp_fd(const parley_tcp *tcp);
 

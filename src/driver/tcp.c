@@ -777,7 +777,14 @@ parley_tcp_interrupt(parley_tcp *tcp)
 int
 parley_tcp_fd(const parley_tcp *tcp)
 {
-    return tcp ? pl_os_wakeup_fd(tcp->app_wake) : PARLEY_EINVAL;
+    if (!tcp) {
+        return PARLEY_EINVAL;
+    }
+    /* The polled worker's poller watches its connections and the app's
+       wakeup, so its epoll descriptor covers both; with the poll()
+       backend only the wakeup has a descriptor. */
+    int fd = pl_os_poller_fd(tcp->polled->poller);
+    return fd >= 0 ? fd : pl_os_wakeup_fd(tcp->app_wake);
 }
 
 int

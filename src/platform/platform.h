@@ -203,6 +203,14 @@ void pl_os_poller_destroy(pl_os_poller *p);
 pl_os_poller_backend pl_os_poller_backend_of(const pl_os_poller *p);
 
 /*
+ * One descriptor that is readable whenever a wait would report an event
+ * (the epoll descriptor), so an app's own loop can watch everything the
+ * poller watches through it. PARLEY_ENOTSUP for the poll backend, which
+ * has no such descriptor.
+ */
+int pl_os_poller_fd(const pl_os_poller *p);
+
+/*
  * Level-triggered interest in fd. add: PARLEY_EEXIST if fd is already
  * there; mod and del: PARLEY_ENOENT if it is not. All: PARLEY_EINVAL for
  * a negative fd, PARLEY_ENOMEM. Del an fd before closing it: the poller

@@ -74,6 +74,15 @@ pl_os_poller_backend_of(const pl_os_poller *p)
     return p->backend;
 }
 
+int
+pl_os_poller_fd(const pl_os_poller *p)
+{
+    if (!p) {
+        return PARLEY_EINVAL;
+    }
+    return p->backend == PL_OS_POLLER_EPOLL ? p->epfd : PARLEY_ENOTSUP;
+}
+
 /* Makes reg[fd] exist. */
 static int
 grow_reg(pl_os_poller *p, int fd)
