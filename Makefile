@@ -16,7 +16,7 @@ endif
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build test demo asan fuzz fuzz-run bench format format-check \
+.PHONY: all deps build test demo demo-netem asan fuzz fuzz-run bench format format-check \
 	install clean
 
 all: build
@@ -33,6 +33,10 @@ test: build
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
+
+# The link simulator on its own: a UDP ping through parley-netem.
+demo-netem: build
+	@bash scripts/netem-demo.sh $(BUILD)
 
 # The whole suite again, built by clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer.

@@ -14,5 +14,8 @@
 #include "tcp.h"
 #include "datagram.h"
 #include "rv.h"
+#include "payload.h"
+#include "session.h"
+#include "netobj.h"
 
 #endif

@@ -259,6 +259,15 @@ int pl_os_wakeup_signal(pl_os_wakeup *w);
 /* Consumes all pending signals. Owner thread only. */
 void pl_os_wakeup_drain(pl_os_wakeup *w);
 
+/* ---- host ------------------------------------------------------------ */
+
+/*
+ * The computer's name as the OS gives it (gethostname), cut to fit cap
+ * and NUL-terminated. Returns PARLEY_OK, PARLEY_EINVAL or PARLEY_EIO (no
+ * name; buf is then the empty string).
+ */
+int pl_os_hostname(char *buf, size_t cap);
+
 /* ---- clock and random ------------------------------------------------ */
 
 /* Microseconds of CLOCK_MONOTONIC; never decreases. Thread-safe. */
