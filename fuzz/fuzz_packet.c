@@ -54,14 +54,14 @@ check_connect(const uint8_t *data, size_t size, int response)
     a.family = PARLEY_AF_INET;
     pl_wr_init(&wr, in, sizeof in);
     FUZZ_CHECK(pl_hs_cookie_input(&wr, &a, &c, 1) == PARLEY_OK);
-    FUZZ_CHECK(wr.off == 51 + (size_t)c.user_len);
+    FUZZ_CHECK(wr.off == 51 + (size_t)c.user_len + pl_hs_ext_len(c.flags));
 }
 
 /* CHALLENGE, ACCEPT, REJECT are fixed-size: re-encoding gives the input. */
 static void
 check_reply(const uint8_t *data, size_t size)
 {
-    uint8_t buf[64];
+    uint8_t buf[PL_HS_ACCEPT_MAX_LEN];
     pl_wr wr;
     pl_wr_init(&wr, buf, sizeof buf);
     pl_hs_challenge ch;

@@ -59,16 +59,21 @@ typedef enum parley_peer_state {
 /* Why a connection ended or was refused (carried on events). */
 typedef enum parley_reason {
     PARLEY_REASON_NONE = 0,
-    PARLEY_REASON_GRACEFUL = 1,       /* the remote side disconnected */
-    PARLEY_REASON_TIMEOUT = 2,        /* nothing heard for timeout_ms */
-    PARLEY_REASON_KICKED = 3,         /* the server removed us */
-    PARLEY_REASON_REJECTED = 4,       /* the server's accept callback said no */
-    PARLEY_REASON_PROTOCOL = 5,       /* the remote side broke the protocol */
-    PARLEY_REASON_LOCAL = 6,          /* we disconnected (disconnect_now, or a
-                                         graceful disconnect that completed) */
-    PARLEY_REASON_VERSION = 7,        /* protocol versions differ */
-    PARLEY_REASON_FULL = 8,           /* the server has max_peers peers */
-    PARLEY_REASON_CONNECT_TIMEOUT = 9 /* no answer to the handshake */
+    PARLEY_REASON_GRACEFUL = 1, /* the remote side disconnected */
+    PARLEY_REASON_TIMEOUT = 2,  /* nothing heard for timeout_ms */
+    PARLEY_REASON_KICKED = 3,   /* the server removed us */
+    PARLEY_REASON_REJECTED = 4, /* the server's accept callback said no */
+    PARLEY_REASON_PROTOCOL = 5, /* the remote side broke the protocol */
+    PARLEY_REASON_LOCAL = 6,    /* we disconnected (disconnect_now, or a
+                                   graceful disconnect that completed) */
+    PARLEY_REASON_VERSION = 7,  /* protocol versions differ */
+    PARLEY_REASON_FULL = 8,     /* the server has max_peers peers */
+    PARLEY_REASON_CONNECT_TIMEOUT = 9, /* no answer to the handshake */
+    PARLEY_REASON_SECURITY = 10,       /* encryption or access control failed:
+                                          app_code is a PARLEY_SECURITY_* detail
+                                          (parley/security.h) */
+    PARLEY_REASON_OVERLOAD = 11        /* the host's memory budget was full and
+                                          this peer held the most of it */
 } parley_reason;
 
 /* A short name for a reason, e.g. "timeout". Never NULL. */
@@ -145,6 +150,33 @@ typedef struct parley_host_config {
     uint64_t bandwidth_out;     /* per-peer send cap in bytes/s; 0: none */
     parley_accept_fn accept_cb; /* NULL: accept everyone */
     void *accept_user;
+
+    /* ---- security (docs/SECURITY.md); key buffers are copied at create */
+    int encrypt;        /* nonzero: every connection is encrypted (X25519 key
+                           exchange, ChaCha20-Poly1305 per packet); both ends
+                           must agree or the connect fails with
+                           PARLEY_REASON_SECURITY; default 1 */
+    const uint8_t *psk; /* 32-byte pre-shared key or NULL; a server with
+                           one admits only clients with the same key, and
+                           the key is mixed into the session keys; needs
+                           encrypt */
+    const uint8_t *identity_secret; /* server: 64-byte Ed25519 secret key
+                                       (parley_keypair_*) proving its
+                                       identity to pinning clients; NULL:
+                                       none; needs encrypt */
+    const uint8_t *pinned_key;      /* client: the 32-byte public identity key
+                                       the server must prove; NULL: no pin */
+    const uint8_t *token_key;       /* server: the backend's 32-byte public key;
+                                       non-NULL: only clients with a valid,
+                                       unexpired connect token get in */
+    const uint8_t *connect_token;   /* client: PARLEY_TOKEN_SIZE bytes from
+                                       the backend, sent with CONNECT */
+    uint32_t handshake_rate; /* handshake packets per second admitted from
+                                one source IP (burst: twice that); 0: no
+                                limit; default 50 */
+    /* Seconds since 1970 for token expiry; NULL: the system clock. */
+    uint64_t (*unix_time)(void *user);
+    void *unix_time_user;
 } parley_host_config;
 
 /* Fills *cfg with the defaults above. */
@@ -269,6 +301,8 @@ typedef struct parley_peer_stats {
     uint64_t cwnd_bytes;        /* congestion window */
     uint64_t send_rate_bps;     /* pacing rate, bytes/s */
     uint64_t peer_window_bytes; /* the peer's receive window */
+    uint64_t auth_failures;     /* packets dropped: failed to decrypt or
+                                   authenticate */
 } parley_peer_stats;
 
 /* Fills *out. Returns PARLEY_OK, PARLEY_EINVAL or PARLEY_ENOTCONN. */

@@ -11,6 +11,7 @@
 #include "udp.h"
 #include "sim.h"
 #include "host.h"
+#include "security.h"
 #include "tcp.h"
 #include "datagram.h"
 #include "rv.h"

@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "parley/error.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -129,6 +130,9 @@ pl_conn_free(pl_conn *c)
     pl_free(c->rtx);
     pl_free(c->tx_seq);
     pl_free(c->rx);
+    pl_crypto_wipe(c->eph_sk, sizeof c->eph_sk);
+    pl_crypto_wipe(c->key_tx, sizeof c->key_tx);
+    pl_crypto_wipe(c->key_rx, sizeof c->key_rx);
     /* Anything left is a bookkeeping slip; never let it leak into the
        host's total. */
     size_t left = c->rx_mem - c->rx_out_charge + c->tx_mem;
@@ -154,17 +158,19 @@ pl_conn_update_window(pl_conn *c)
 }
 
 /* Queues a DATA packet (optionally with an ACK and a DISCONNECT) as a
-   connectionless datagram: the connection is about to go. */
+   connectionless datagram: the connection is about to go. Every caller
+   closes c right after, so the packet number (the AEAD nonce) it takes
+   without recording is never used again. */
 static void
 last_words(pl_conn *c, uint64_t now, int with_ack, int with_disc,
            uint8_t reason, uint32_t code)
 {
     uint8_t buf[PL_RAW_MAX];
     pl_wr w;
-    pl_wr_init(&w, buf, sizeof buf);
+    uint64_t pn = pl_sent_next_pn(&c->sent);
+    pl_wr_init(&w, buf, sizeof buf - (c->enc ? PL_AEAD_TAG_LEN : 0));
     if (c->remote_id == 0 ||
-        pl_data_hdr_encode(&w, c->remote_id, pl_sent_next_pn(&c->sent)) !=
-            PARLEY_OK) {
+        pl_data_hdr_encode(&w, c->remote_id, pn) != PARLEY_OK) {
         return;
     }
     if (with_ack && c->ackq.n > 0) {
@@ -178,7 +184,11 @@ last_words(pl_conn *c, uint64_t now, int with_ack, int with_disc,
         (void)pl_frame_encode_disconnect(&w, reason, code);
     }
     if (w.off > PL_DATA_HDR_LEN) {
-        pl_core_push_raw(c->core, &c->addr, buf, w.off);
+        size_t len = w.off;
+        if (c->enc) {
+            len = pl_crypto_seal(c->key_tx, pn, buf, PL_DATA_HDR_LEN, len);
+        }
+        pl_core_push_raw(c->core, &c->addr, buf, len);
     }
 }
 
@@ -498,8 +508,9 @@ pl_conn_on_data(pl_conn *c, uint64_t now, uint32_t pn_trunc, const uint8_t *pkt,
     if (worst > 0 && (core->mem > core->cfg.host_memory ||
                       worst > core->cfg.host_memory - core->mem)) {
         /* The host is out of budget: drop unacknowledged, the sender
-           will try again. */
+           will try again; a peer hoarding more than its share goes. */
         core->st.dropped_memory++;
+        (void)pl_core_shed(core, c, now);
         return;
     }
     pl_ackq_record(&c->ackq, pn, now, eliciting);
@@ -720,7 +731,8 @@ pl_conn_send(pl_conn *c, uint64_t now, uint8_t channel, const void *data,
     m->charge = charge;
     m->seq = c->tx_seq[channel * 4u + mode]++;
     size_t whole = pl_frame_msg_size(m->seq, len);
-    m->frag = whole == 0 || whole > c->mtu - PL_DATA_HDR_LEN - PL_PKT_RESERVE;
+    m->frag = whole == 0 || whole > c->mtu - PL_DATA_HDR_LEN - PL_PKT_RESERVE -
+                                        (c->enc ? PL_AEAD_TAG_LEN : 0);
     m->anext = c->all;
     if (c->all) {
         c->all->aprev = m;

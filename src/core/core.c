@@ -34,6 +34,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "parley/error.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -54,7 +55,42 @@ valid_config(const parley_host_config *cfg)
             return 0;
         }
     }
+    /* Every access-control mode rides on the key exchange. */
+    if (!cfg->encrypt && (cfg->psk || cfg->identity_secret || cfg->pinned_key ||
+                          cfg->token_key || cfg->connect_token)) {
+        return 0;
+    }
     return 1;
+}
+
+/* Copies n key bytes when given; the core never keeps the app's
+   pointers. */
+static uint8_t
+take_key(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (!src) {
+        return 0;
+    }
+    memcpy(dst, src, n);
+    return 1;
+}
+
+static void
+take_security(pl_core *core, const parley_host_config *cfg)
+{
+    core->has_psk = take_key(core->psk, cfg->psk, sizeof core->psk);
+    core->has_id =
+        take_key(core->id_sk, cfg->identity_secret, sizeof core->id_sk);
+    core->has_pin = take_key(core->pin, cfg->pinned_key, sizeof core->pin);
+    core->has_token_key =
+        take_key(core->token_key, cfg->token_key, sizeof core->token_key);
+    core->has_token =
+        take_key(core->token, cfg->connect_token, sizeof core->token);
+    core->cfg.psk = NULL;
+    core->cfg.identity_secret = NULL;
+    core->cfg.pinned_key = NULL;
+    core->cfg.token_key = NULL;
+    core->cfg.connect_token = NULL;
 }
 
 int
@@ -64,7 +100,7 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     if (!cfg || !random || !out || !valid_config(cfg)) {
         return PARLEY_EINVAL;
     }
-    if (sodium_init() < 0) {
+    if (pl_crypto_init() != 0) {
         return PARLEY_ENOMEM;
     }
     pl_core *core = pl_calloc(1, sizeof *core);
@@ -73,6 +109,7 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     }
     core->cfg = *cfg;
     core->cfg.bind = NULL;
+    take_security(core, cfg);
     /* The receive window must admit at least one whole packet. */
     if (core->cfg.recv_window < 2u * cfg->mtu + PL_FC_MSG_COST) {
         core->cfg.recv_window = 2u * cfg->mtu + PL_FC_MSG_COST;
@@ -89,9 +126,17 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     core->raw = pl_calloc(PL_RAW_SLOTS, sizeof(pl_raw));
     core->ev = pl_calloc(EV_INITIAL, sizeof(parley_event));
     core->ev_cap = EV_INITIAL;
-    int rc = core->raw && core->ev ? PARLEY_OK : PARLEY_ENOMEM;
+    core->scratch = pl_malloc(cfg->mtu);
+    int rc = core->raw && core->ev && core->scratch ? PARLEY_OK : PARLEY_ENOMEM;
     if (rc == PARLEY_OK) {
         rc = random(random_user, core->cookie_key, sizeof core->cookie_key);
+    }
+    if (rc == PARLEY_OK) {
+        uint8_t rl_key[16];
+        rc = random(random_user, rl_key, sizeof rl_key);
+        if (rc == PARLEY_OK) {
+            rc = pl_rl_init(&core->rl, cfg->handshake_rate, rl_key);
+        }
     }
     if (rc != PARLEY_OK) {
         pl_core_destroy(core);
@@ -126,7 +171,11 @@ pl_core_destroy(pl_core *core)
     pl_bufpool_trim(&core->bufs);
     pl_free(core->raw);
     pl_free(core->ev);
+    pl_free(core->scratch);
+    pl_rl_free(&core->rl);
     sodium_memzero(core->cookie_key, sizeof core->cookie_key);
+    sodium_memzero(core->psk, sizeof core->psk);
+    sodium_memzero(core->id_sk, sizeof core->id_sk);
     pl_free(core);
 }
 
@@ -169,6 +218,48 @@ pl_core_rx_budget(pl_conn *c)
     pl_budget b = {&c->rx_mem, c->core->cfg.peer_memory, &c->core->mem,
                    c->core->cfg.host_memory};
     return b;
+}
+
+uint64_t
+pl_core_unix_time(const pl_core *core, uint64_t now)
+{
+    if (core->cfg.unix_time) {
+        return core->cfg.unix_time(core->cfg.unix_time_user);
+    }
+    return now / 1000000u;
+}
+
+/* Receive memory a peer makes us hold (not what the app holds). */
+static size_t
+held_by_peer(const pl_conn *c)
+{
+    return c->rx_mem > c->rx_out_charge ? c->rx_mem - c->rx_out_charge : 0;
+}
+
+int
+pl_core_shed(pl_core *core, pl_conn *c, uint64_t now)
+{
+    if (core->nconns < 2) {
+        return 0; /* nobody else to make room for */
+    }
+    pl_conn *worst = NULL;
+    for (uint32_t i = 0; i < core->peers.n; i++) {
+        pl_conn *x = core->peers.s[i].conn;
+        if (x && (!worst || held_by_peer(x) > held_by_peer(worst))) {
+            worst = x;
+        }
+    }
+    if (!worst || held_by_peer(worst) <= core->cfg.host_memory / core->nconns) {
+        return 0;
+    }
+    PL_LOG_INFO("core", "host memory full; shedding the largest peer");
+    core->st.shed_peers++;
+    int self = worst == c;
+    (void)now;
+    pl_conn_send_disconnect_raw(worst, PL_DISC_KICKED, 0);
+    pl_core_close(core, worst, PARLEY_EVENT_DISCONNECT, PARLEY_REASON_OVERLOAD,
+                  0, PARLEY_PEER_ERROR);
+    return self;
 }
 
 int
@@ -255,6 +346,12 @@ pl_core_connect(pl_core *core, uint64_t now_us, const parley_addr *to,
         memcpy(c->user, data, len);
     }
     c->user_len = (uint16_t)len;
+    rc = pl_handshake_client_init(c);
+    if (rc != PARLEY_OK) {
+        pl_core_close(core, c, PARLEY_EVENT_NONE, PARLEY_REASON_LOCAL, 0,
+                      PARLEY_PEER_DISCONNECTED);
+        return rc;
+    }
     c->state = PARLEY_PEER_CONNECTING;
     c->hs_deadline = now_us + (uint64_t)core->cfg.connect_timeout_ms * 1000;
     c->hs_next = now_us;
@@ -285,6 +382,23 @@ on_data(pl_core *core, uint64_t now, const parley_addr *from,
          c->state != PARLEY_PEER_DISCONNECTING)) {
         core->st.dropped_unknown++;
         return;
+    }
+    if (c->enc) {
+        /* Open before anything counts: a packet that fails is not
+           received at all (its number is not marked seen). */
+        uint64_t largest = c->ackq.n ? pl_ackq_largest(&c->ackq) : UINT64_MAX;
+        size_t n =
+            len <= core->cfg.mtu
+                ? pl_crypto_open(c->key_rx, pl_pn_expand(largest, pn), data,
+                                 PL_DATA_HDR_LEN, len, core->scratch)
+                : 0;
+        if (n <= PL_DATA_HDR_LEN) {
+            core->st.dropped_auth++;
+            c->st.auth_failures++;
+            return;
+        }
+        data = core->scratch;
+        len = n;
     }
     parley_peer pid = c->id;
     pl_conn_on_data(c, now, pn, data, len);

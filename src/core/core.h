@@ -95,6 +95,11 @@ typedef struct pl_core_stats {
     size_t memory;              /* bytes held for all peers' queues */
     uint64_t dropped_duplicate; /* a packet number seen before */
     uint64_t dropped_memory;    /* the host's memory budget was full */
+    uint64_t dropped_auth;      /* DATA that failed to open (AEAD) */
+    uint64_t dropped_ratelimit; /* handshake packets over the per-source
+                                   rate */
+    uint64_t rejected_security; /* REJECTs sent for a security reason */
+    uint64_t shed_peers;        /* peers closed to free host memory */
 } pl_core_stats;
 void pl_core_get_stats(const pl_core *core, pl_core_stats *out);
 

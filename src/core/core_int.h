@@ -18,6 +18,7 @@
 #include "core/map.h"
 #include "core/peers.h"
 #include "core/pool.h"
+#include "core/ratelimit.h"
 #include "core/rtt.h"
 #include "core/sent.h"
 #include "wire/frame.h"
@@ -119,6 +120,16 @@ typedef struct pl_conn {
     uint32_t hs_tries;       /* sends in this phase */
     uint8_t accept_pending;  /* server: an ACCEPT is owed */
 
+    /* Security (handshake.c, src/crypto). */
+    uint8_t enc;         /* DATA packets are sealed (after ACCEPT) */
+    uint32_t hs_flags;   /* client: the flags its CONNECT carries */
+    uint8_t eph_sk[32];  /* client: ephemeral X25519 secret */
+    uint8_t eph_pk[32];  /* client: its public key */
+    uint8_t psk_mac[16]; /* client: the CONNECT's PSK proof */
+    uint8_t key_tx[32];  /* packets we send */
+    uint8_t key_rx[32];  /* packets we receive */
+    pl_hs_accept acc;    /* server: the ACCEPT, sent again as needed */
+
     /* Agreed at the handshake. */
     uint32_t mtu;
     uint8_t channels;
@@ -208,6 +219,13 @@ struct pl_core {
     uint8_t cookie_key[32];
     uint64_t now;
 
+    /* Security: copies of the config's keys (cfg's pointers are NULL). */
+    uint8_t psk[32], id_sk[64], pin[32], token_key[32];
+    uint8_t token[PL_HS_TOKEN_LEN];
+    uint8_t has_psk, has_id, has_pin, has_token_key, has_token;
+    uint8_t *scratch; /* an opened packet (cfg.mtu bytes) */
+    pl_ratelimit rl;  /* handshake attempts per source */
+
     pl_peers peers;
     pl_connmap ids;     /* our connection id -> slot */
     pl_connmap remotes; /* server: (client id, address hash) -> slot */
@@ -251,6 +269,14 @@ int pl_core_random(pl_core *core, void *buf, size_t len);
 int pl_core_new_id(pl_core *core, uint32_t *id);
 /* The peer's budget for receive memory. */
 pl_budget pl_core_rx_budget(pl_conn *c);
+/*
+ * The host's receive budget is full while c has a packet: closes the peer
+ * that holds the most receive memory if it holds more than its fair share
+ * (PARLEY_REASON_OVERLOAD). Returns 1 when that was c itself.
+ */
+int pl_core_shed(pl_core *core, pl_conn *c, uint64_t now);
+/* Seconds since 1970 (token expiry): the config's clock, else now. */
+uint64_t pl_core_unix_time(const pl_core *core, uint64_t now);
 
 /* ---- conn.c: the connection state machine ---- */
 
@@ -328,6 +354,9 @@ int pl_handshake_build_client(pl_conn *c, uint64_t now, uint8_t *buf,
 /* Server: writes the owed ACCEPT. 1 when written. */
 int pl_handshake_build_accept(pl_conn *c, uint8_t *buf, size_t cap,
                               size_t *len);
+/* Client: draws the ephemeral key and fills the security fields of the
+   CONNECT it is about to send. PARLEY_OK or the random source's error. */
+int pl_handshake_client_init(pl_conn *c);
 /* The key of a (client id, address) pair in core->remotes. */
 uint64_t pl_handshake_remote_key(const parley_addr *addr, uint32_t client_id);
 

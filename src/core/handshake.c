@@ -11,14 +11,25 @@
  * never creates a second peer. The client retransmits CONNECT/RESPONSE on
  * a doubling timer until connect_timeout_ms.
  * The cookie key is drawn once per host and not rotated: a cookie is only
- * good for 10 s anyway, and rotation matters once issue 8 adds keys.
+ * good for 10 s anyway.
+ * Security (docs/PROTOCOL.md 13, docs/SECURITY.md): with encryption the
+ * CONNECT carries the client's ephemeral X25519 key (and, as configured,
+ * a PSK proof and a connect token); the server checks the access rules
+ * statelessly at CONNECT and again at RESPONSE (REJECT reason 5 with a
+ * detail code), and its ACCEPT carries its own ephemeral key, a MAC with
+ * the derived confirmation key and, for a pinning client, an Ed25519
+ * signature by its identity key. Handshake packets from one source IP are
+ * rate limited before any of this work is done.
  */
 #include "core/core_int.h"
 
 #include <sodium.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "parley/error.h"
+#include "parley/security.h"
+#include "util/log.h"
 
 uint64_t
 pl_handshake_remote_key(const parley_addr *addr, uint32_t client_id)
@@ -89,22 +100,83 @@ send_reject(pl_core *core, const parley_addr *to, uint32_t client_id,
     }
 }
 
+/* The server's access rules for a CONNECT or RESPONSE: 0 when they
+   pass, else the PARLEY_SECURITY_* detail for the REJECT. */
+static uint32_t
+security_check(const pl_core *core, uint64_t now, const pl_hs_connect *h)
+{
+    int has_enc = (h->flags & PL_HS_FLAG_ENCRYPT) != 0;
+    if (has_enc != (core->cfg.encrypt != 0)) {
+        return PARLEY_SECURITY_ENCRYPTION;
+    }
+    if (core->has_psk || (h->flags & PL_HS_FLAG_PSK)) {
+        uint8_t mac[PL_HS_PSK_MAC_LEN];
+        if (!core->has_psk || !(h->flags & PL_HS_FLAG_PSK)) {
+            return PARLEY_SECURITY_PSK;
+        }
+        pl_crypto_psk_mac(core->psk, h->pk, h->client_id, h->nonce, mac);
+        if (!pl_crypto_equal16(mac, h->psk_mac)) {
+            return PARLEY_SECURITY_PSK;
+        }
+    }
+    if (core->has_token_key &&
+        (!(h->flags & PL_HS_FLAG_TOKEN) ||
+         pl_crypto_token_check(core->token_key, h->token,
+                               pl_core_unix_time(core, now), NULL) != 0)) {
+        return PARLEY_SECURITY_TOKEN;
+    }
+    if ((h->flags & PL_HS_FLAG_IDENTITY) && !core->has_id) {
+        return PARLEY_SECURITY_NO_IDENTITY;
+    }
+    return 0;
+}
+
+/* Answers a CONNECT or RESPONSE that breaks an access rule: 1 if so. */
+static int
+refuse(pl_core *core, uint64_t now, const parley_addr *from,
+       const pl_hs_connect *h)
+{
+    uint32_t detail = security_check(core, now, h);
+    if (detail == 0) {
+        return 0;
+    }
+    core->st.rejected_security++;
+    send_reject(core, from, h->client_id, h->nonce, PL_REJECT_SECURITY, detail);
+    return 1;
+}
+
+/* Decoded and admitted by the rate limit: 1 when the server should go on
+   with h. */
+static int
+admit(pl_core *core, uint64_t now, const parley_addr *from, int rc,
+      const pl_hs_connect *h)
+{
+    if (!core->cfg.accept_incoming) {
+        core->st.dropped_unknown++;
+        return 0;
+    }
+    if (rc != PARLEY_OK && rc != PARLEY_EVERSION) {
+        core->st.dropped_malformed++;
+        return 0;
+    }
+    if (!pl_rl_admit(&core->rl, from, now)) {
+        core->st.dropped_ratelimit++;
+        return 0;
+    }
+    if (rc == PARLEY_EVERSION) {
+        send_reject(core, from, h->client_id, h->nonce, PL_REJECT_VERSION, 0);
+        return 0;
+    }
+    return 1;
+}
+
 void
 pl_handshake_on_connect(pl_core *core, uint64_t now, const parley_addr *from,
                         const uint8_t *data, size_t len)
 {
     pl_hs_connect h;
     int rc = pl_hs_connect_decode(data, len, &h);
-    if (!core->cfg.accept_incoming) {
-        core->st.dropped_unknown++;
-        return;
-    }
-    if (rc == PARLEY_EVERSION) {
-        send_reject(core, from, h.client_id, h.nonce, PL_REJECT_VERSION, 0);
-        return;
-    }
-    if (rc != PARLEY_OK) {
-        core->st.dropped_malformed++;
+    if (!admit(core, now, from, rc, &h) || refuse(core, now, from, &h)) {
         return;
     }
     if (core->nconns >= core->cfg.max_peers) {
@@ -148,6 +220,61 @@ resend_accept(pl_core *core, uint64_t now, const parley_addr *from,
     return 1;
 }
 
+/* The ACCEPT bytes the confirmation MAC covers (all before it). */
+#define CONFIRM_COVERS (PL_HS_ACCEPT_LEN + PL_HS_KEY_LEN)
+
+/* Server: fills c->acc, and with encryption draws the ephemeral key,
+   derives the session keys, the confirmation MAC and the signature. */
+static int
+server_accept_setup(pl_core *core, pl_conn *c, const pl_hs_connect *h)
+{
+    pl_hs_accept *a = &c->acc;
+    memset(a, 0, sizeof *a);
+    a->client_id = c->remote_id;
+    memcpy(a->nonce, c->nonce, sizeof a->nonce);
+    a->server_id = c->local_id;
+    a->mtu = (uint16_t)c->mtu;
+    a->channels = c->channels;
+    a->max_message = core->cfg.max_message;
+    if (!(h->flags & PL_HS_FLAG_ENCRYPT)) {
+        return PARLEY_OK;
+    }
+    a->flags = h->flags & (PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK |
+                           PL_HS_FLAG_TOKEN | PL_HS_FLAG_IDENTITY);
+    uint8_t sk[32];
+    int rc = pl_core_random(core, sk, sizeof sk);
+    if (rc != PARLEY_OK) {
+        return rc;
+    }
+    pl_crypto_x25519_public(a->pk, sk);
+    pl_hs_transcript t = {h->pk, a->pk, h->client_id, h->nonce, c->local_id};
+    pl_session_keys k;
+    rc =
+        pl_crypto_schedule(sk, h->pk, &t, core->has_psk ? core->psk : NULL, &k);
+    pl_crypto_wipe(sk, sizeof sk);
+    if (rc != 0) {
+        return PARLEY_EPROTO; /* a low-order key: no secret to share */
+    }
+    memcpy(c->key_tx, k.s2c, sizeof c->key_tx);
+    memcpy(c->key_rx, k.c2s, sizeof c->key_rx);
+    uint8_t buf[PL_HS_ACCEPT_MAX_LEN];
+    pl_wr w;
+    pl_wr_init(&w, buf, sizeof buf);
+    if (pl_hs_accept_encode(&w, a) != PARLEY_OK) {
+        pl_crypto_wipe(&k, sizeof k);
+        return PARLEY_EPROTO;
+    }
+    pl_crypto_mac16(k.confirm, buf, CONFIRM_COVERS, a->confirm);
+    pl_crypto_wipe(&k, sizeof k);
+    if (a->flags & PL_HS_FLAG_IDENTITY) {
+        uint8_t th[32];
+        pl_crypto_transcript_hash(&t, th);
+        pl_crypto_sign(core->id_sk, th, sizeof th, a->sig);
+    }
+    c->enc = 1;
+    return PARLEY_OK;
+}
+
 /* Creates the server's peer for a proven client. */
 static void
 accept_client(pl_core *core, uint64_t now, const parley_addr *from,
@@ -170,6 +297,7 @@ accept_client(pl_core *core, uint64_t now, const parley_addr *from,
     ev.addr = *from;
     if (pl_connmap_put(&core->remotes, key, pl_peer_slot(c->id)) != PARLEY_OK ||
         pl_conn_established(c, now, mtu, chans, h->max_message) != PARLEY_OK ||
+        server_accept_setup(core, c, h) != PARLEY_OK ||
         pl_core_push_event(core, &ev) != PARLEY_OK) {
         c->remote_key = 0;
         pl_connmap_del(&core->remotes, key);
@@ -189,16 +317,7 @@ pl_handshake_on_response(pl_core *core, uint64_t now, const parley_addr *from,
     pl_hs_connect h;
     uint8_t cookie[PL_COOKIE_LEN];
     int rc = pl_hs_response_decode(data, len, &h, cookie);
-    if (!core->cfg.accept_incoming) {
-        core->st.dropped_unknown++;
-        return;
-    }
-    if (rc == PARLEY_EVERSION) {
-        send_reject(core, from, h.client_id, h.nonce, PL_REJECT_VERSION, 0);
-        return;
-    }
-    if (rc != PARLEY_OK) {
-        core->st.dropped_malformed++;
+    if (!admit(core, now, from, rc, &h)) {
         return;
     }
     if (!cookie_valid(core, now, from, &h, cookie)) {
@@ -206,7 +325,8 @@ pl_handshake_on_response(pl_core *core, uint64_t now, const parley_addr *from,
         return;
     }
     uint64_t key = pl_handshake_remote_key(from, h.client_id);
-    if (resend_accept(core, now, from, key, &h)) {
+    if (resend_accept(core, now, from, key, &h) ||
+        refuse(core, now, from, &h)) {
         return;
     }
     if (core->nconns >= core->cfg.max_peers) {
@@ -221,6 +341,74 @@ pl_handshake_on_response(pl_core *core, uint64_t now, const parley_addr *from,
         return;
     }
     accept_client(core, now, from, &h, key);
+}
+
+int
+pl_handshake_client_init(pl_conn *c)
+{
+    pl_core *core = c->core;
+    c->hs_flags = 0;
+    if (!core->cfg.encrypt) {
+        return PARLEY_OK;
+    }
+    int rc = pl_core_random(core, c->eph_sk, sizeof c->eph_sk);
+    if (rc != PARLEY_OK) {
+        return rc;
+    }
+    pl_crypto_x25519_public(c->eph_pk, c->eph_sk);
+    c->hs_flags = PL_HS_FLAG_ENCRYPT;
+    if (core->has_psk) {
+        c->hs_flags |= PL_HS_FLAG_PSK;
+        pl_crypto_psk_mac(core->psk, c->eph_pk, c->local_id, c->nonce,
+                          c->psk_mac);
+    }
+    if (core->has_token) {
+        c->hs_flags |= PL_HS_FLAG_TOKEN;
+    }
+    if (core->has_pin) {
+        c->hs_flags |= PL_HS_FLAG_IDENTITY;
+    }
+    return PARLEY_OK;
+}
+
+/* Client: checks the ACCEPT's key share, confirmation and identity and
+   takes the session keys. 0, or the PARLEY_SECURITY_* detail. */
+static uint32_t
+client_accept_keys(pl_conn *c, const pl_hs_accept *a, const uint8_t *data)
+{
+    pl_core *core = c->core;
+    if (!(c->hs_flags & PL_HS_FLAG_ENCRYPT)) {
+        return (a->flags & PL_HS_FLAG_ENCRYPT) ? PARLEY_SECURITY_ENCRYPTION : 0;
+    }
+    if (!(a->flags & PL_HS_FLAG_ENCRYPT)) {
+        return PARLEY_SECURITY_ENCRYPTION;
+    }
+    pl_hs_transcript t = {c->eph_pk, a->pk, c->local_id, c->nonce,
+                          a->server_id};
+    pl_session_keys k;
+    if (pl_crypto_schedule(c->eph_sk, a->pk, &t,
+                           core->has_psk ? core->psk : NULL, &k) != 0) {
+        return PARLEY_SECURITY_CONFIRM;
+    }
+    uint8_t mac[PL_HS_CONFIRM_LEN];
+    pl_crypto_mac16(k.confirm, data, CONFIRM_COVERS, mac);
+    uint32_t detail =
+        pl_crypto_equal16(mac, a->confirm) ? 0 : PARLEY_SECURITY_CONFIRM;
+    if (detail == 0 && core->has_pin) {
+        uint8_t th[32];
+        pl_crypto_transcript_hash(&t, th);
+        if (!(a->flags & PL_HS_FLAG_IDENTITY) ||
+            !pl_crypto_verify(core->pin, th, sizeof th, a->sig)) {
+            detail = PARLEY_SECURITY_IDENTITY;
+        }
+    }
+    if (detail == 0) {
+        memcpy(c->key_tx, k.c2s, sizeof c->key_tx);
+        memcpy(c->key_rx, k.s2c, sizeof c->key_rx);
+        c->enc = 1;
+    }
+    pl_crypto_wipe(&k, sizeof k);
+    return detail;
 }
 
 /* The connecting client a handshake reply is for, or NULL. */
@@ -292,6 +480,13 @@ pl_handshake_on_accept(pl_core *core, uint64_t now, const parley_addr *from,
         core->st.dropped_unknown++;
         return;
     }
+    uint32_t detail = client_accept_keys(c, &a, data);
+    if (detail != 0) {
+        PL_LOG_INFO("core", "server failed the security checks");
+        pl_core_close(core, c, PARLEY_EVENT_CONNECT_FAILED,
+                      PARLEY_REASON_SECURITY, detail, PARLEY_PEER_DISCONNECTED);
+        return;
+    }
     handshake_rtt(c, now);
     uint32_t mtu = a.mtu < core->cfg.mtu ? a.mtu : core->cfg.mtu;
     uint8_t chans = a.channels < core->cfg.channel_count
@@ -338,6 +533,9 @@ pl_handshake_on_reject(pl_core *core, uint64_t now, const parley_addr *from,
     case PL_REJECT_APP:
         reason = PARLEY_REASON_REJECTED;
         break;
+    case PL_REJECT_SECURITY:
+        reason = PARLEY_REASON_SECURITY;
+        break;
     default:
         reason = PARLEY_REASON_PROTOCOL;
         break;
@@ -374,6 +572,10 @@ pl_handshake_build_client(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap,
     h.max_message = cfg->max_message;
     h.user_len = c->user_len;
     h.user = c->user_len ? c->user : NULL;
+    h.flags = c->hs_flags;
+    memcpy(h.pk, c->eph_pk, sizeof h.pk);
+    memcpy(h.psk_mac, c->psk_mac, sizeof h.psk_mac);
+    memcpy(h.token, c->core->token, sizeof h.token);
     pl_wr w;
     pl_wr_init(&w, buf, cap);
     int rc = c->hs_phase == 0 ? pl_hs_connect_encode(&w, &h)
@@ -392,18 +594,10 @@ pl_handshake_build_client(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap,
 int
 pl_handshake_build_accept(pl_conn *c, uint8_t *buf, size_t cap, size_t *len)
 {
-    pl_hs_accept a;
-    memset(&a, 0, sizeof a);
-    a.client_id = c->remote_id;
-    memcpy(a.nonce, c->nonce, sizeof a.nonce);
-    a.server_id = c->local_id;
-    a.mtu = (uint16_t)c->mtu;
-    a.channels = c->channels;
-    a.max_message = c->core->cfg.max_message;
     pl_wr w;
     pl_wr_init(&w, buf, cap);
     c->accept_pending = 0;
-    if (pl_hs_accept_encode(&w, &a) != PARLEY_OK) {
+    if (pl_hs_accept_encode(&w, &c->acc) != PARLEY_OK) {
         return 0;
     }
     c->st.packets_out++;

@@ -12,6 +12,7 @@
  * and a retransmitted piece may be re-cut to fit.
  */
 #include "core/core_int.h"
+#include "crypto/crypto.h"
 
 #include <string.h>
 
@@ -340,9 +341,11 @@ pl_conn_build(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap, size_t *len)
         return 0;
     }
     pl_wr w;
-    pl_wr_init(&w, buf, c->mtu < cap ? c->mtu : cap);
-    if (pl_data_hdr_encode(&w, c->remote_id, pl_sent_next_pn(&c->sent)) !=
-        PARLEY_OK) {
+    size_t room = c->mtu < cap ? c->mtu : cap;
+    size_t tag = c->enc ? PL_AEAD_TAG_LEN : 0;
+    uint64_t pn = pl_sent_next_pn(&c->sent);
+    pl_wr_init(&w, buf, room > tag ? room - tag : 0);
+    if (pl_data_hdr_encode(&w, c->remote_id, pn) != PARLEY_OK) {
         return 0;
     }
     uint8_t flags = 0;
@@ -374,7 +377,11 @@ pl_conn_build(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap, size_t *len)
         pl_sent_rewind_chunks(&c->sent, chunk_first);
         return 0;
     }
-    record(c, now, w.off, flags, chunk_first, ack_largest);
-    *len = w.off;
+    size_t out = w.off;
+    if (c->enc) {
+        out = pl_crypto_seal(c->key_tx, pn, buf, PL_DATA_HDR_LEN, out);
+    }
+    record(c, now, out, flags, chunk_first, ack_largest);
+    *len = out;
     return 1;
 }

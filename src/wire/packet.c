@@ -87,16 +87,92 @@ pl_pn_expand(uint64_t largest, uint32_t truncated)
     return cand;
 }
 
+/* Flags that need the key share. */
+#define NEEDS_ENCRYPT (PL_HS_FLAG_PSK | PL_HS_FLAG_TOKEN | PL_HS_FLAG_IDENTITY)
+
+static int
+flags_valid(uint32_t flags)
+{
+    return (flags & PL_HS_FLAG_ENCRYPT) || !(flags & NEEDS_ENCRYPT);
+}
+
+size_t
+pl_hs_ext_len(uint32_t flags)
+{
+    size_t n = 0;
+    if (flags & PL_HS_FLAG_ENCRYPT) {
+        n += PL_HS_KEY_LEN;
+    }
+    if (flags & PL_HS_FLAG_PSK) {
+        n += PL_HS_PSK_MAC_LEN;
+    }
+    if (flags & PL_HS_FLAG_TOKEN) {
+        n += PL_HS_TOKEN_LEN;
+    }
+    return n;
+}
+
+size_t
+pl_hs_accept_len(uint32_t flags)
+{
+    size_t n = PL_HS_ACCEPT_LEN;
+    if (flags & PL_HS_FLAG_ENCRYPT) {
+        n += PL_HS_KEY_LEN + PL_HS_CONFIRM_LEN;
+    }
+    if (flags & PL_HS_FLAG_IDENTITY) {
+        n += PL_HS_SIG_LEN;
+    }
+    return n;
+}
+
 /* CONNECT's fields from magic to the user data (shared with RESPONSE). */
 static int
 check_connect(const pl_hs_connect *c)
 {
     if (c->client_id == 0 || c->mtu < PL_MTU_MIN || c->channels == 0 ||
         c->max_message == 0 || c->user_len > PL_HS_USER_MAX ||
-        (c->user_len > 0 && c->user == NULL)) {
+        (c->user_len > 0 && c->user == NULL) || !flags_valid(c->flags)) {
         return PARLEY_EINVAL;
     }
     return PARLEY_OK;
+}
+
+/* The security extension after the user data, in flag order. */
+static void
+write_ext(pl_wr *wr, const pl_hs_connect *c)
+{
+    if (c->flags & PL_HS_FLAG_ENCRYPT) {
+        pl_wr_bytes(wr, c->pk, PL_HS_KEY_LEN);
+    }
+    if (c->flags & PL_HS_FLAG_PSK) {
+        pl_wr_bytes(wr, c->psk_mac, PL_HS_PSK_MAC_LEN);
+    }
+    if (c->flags & PL_HS_FLAG_TOKEN) {
+        pl_wr_bytes(wr, c->token, PL_HS_TOKEN_LEN);
+    }
+}
+
+static void
+read_field(pl_rd *rd, uint8_t *dst, size_t n)
+{
+    const uint8_t *p = pl_rd_bytes(rd, n);
+    if (p) {
+        memcpy(dst, p, n);
+    }
+}
+
+static void
+read_ext(pl_rd *rd, pl_hs_connect *c)
+{
+    if (c->flags & PL_HS_FLAG_ENCRYPT) {
+        read_field(rd, c->pk, PL_HS_KEY_LEN);
+    }
+    if (c->flags & PL_HS_FLAG_PSK) {
+        read_field(rd, c->psk_mac, PL_HS_PSK_MAC_LEN);
+    }
+    if (c->flags & PL_HS_FLAG_TOKEN) {
+        read_field(rd, c->token, PL_HS_TOKEN_LEN);
+    }
 }
 
 static void
@@ -112,6 +188,7 @@ write_connect_body(pl_wr *wr, const pl_hs_connect *c)
     pl_wr_u32(wr, c->flags);
     pl_wr_u16(wr, c->user_len);
     pl_wr_bytes(wr, c->user, c->user_len);
+    write_ext(wr, c);
 }
 
 /* Writes a padded CONNECT (cookie NULL) or RESPONSE. */
@@ -182,6 +259,10 @@ read_connect_body(pl_rd *rd, pl_hs_connect *c)
     if (c->user_len == 0) {
         c->user = NULL;
     }
+    if (!flags_valid(c->flags)) {
+        return PARLEY_EPROTO;
+    }
+    read_ext(rd, c);
     if (rd->err) {
         return PARLEY_EPROTO;
     }
@@ -298,7 +379,7 @@ static int
 check_accept(const pl_hs_accept *a)
 {
     if (a->client_id == 0 || a->server_id == 0 || a->mtu < PL_MTU_MIN ||
-        a->channels == 0 || a->max_message == 0) {
+        a->channels == 0 || a->max_message == 0 || !flags_valid(a->flags)) {
         return PARLEY_EINVAL;
     }
     return PARLEY_OK;
@@ -320,6 +401,13 @@ pl_hs_accept_encode(pl_wr *wr, const pl_hs_accept *a)
     pl_wr_u8(wr, a->channels);
     pl_wr_u32(wr, a->max_message);
     pl_wr_u32(wr, a->flags);
+    if (a->flags & PL_HS_FLAG_ENCRYPT) {
+        pl_wr_bytes(wr, a->pk, PL_HS_KEY_LEN);
+        pl_wr_bytes(wr, a->confirm, PL_HS_CONFIRM_LEN);
+    }
+    if (a->flags & PL_HS_FLAG_IDENTITY) {
+        pl_wr_bytes(wr, a->sig, PL_HS_SIG_LEN);
+    }
     return pl_wr_finish(wr, start);
 }
 
@@ -327,7 +415,14 @@ int
 pl_hs_accept_decode(const uint8_t *buf, size_t len, pl_hs_accept *out)
 {
     pl_rd rd;
-    int rc = read_reply_head(&rd, buf, len, PL_PKT_ACCEPT, PL_HS_ACCEPT_LEN,
+    size_t want = PL_HS_ACCEPT_LEN;
+    if (buf != NULL && len >= PL_HS_ACCEPT_LEN) {
+        /* flags (offset 24) tell how long the whole packet is. */
+        uint32_t fl = (uint32_t)buf[24] << 24 | (uint32_t)buf[25] << 16 |
+                      (uint32_t)buf[26] << 8 | buf[27];
+        want = flags_valid(fl) ? pl_hs_accept_len(fl) : PL_HS_ACCEPT_LEN;
+    }
+    int rc = read_reply_head(&rd, buf, len, PL_PKT_ACCEPT, want,
                              &out->client_id, out->nonce);
     if (rc != PARLEY_OK) {
         return rc;
@@ -337,6 +432,13 @@ pl_hs_accept_decode(const uint8_t *buf, size_t len, pl_hs_accept *out)
     out->channels = pl_rd_u8(&rd);
     out->max_message = pl_rd_u32(&rd);
     out->flags = pl_rd_u32(&rd);
+    if (out->flags & PL_HS_FLAG_ENCRYPT) {
+        read_field(&rd, out->pk, PL_HS_KEY_LEN);
+        read_field(&rd, out->confirm, PL_HS_CONFIRM_LEN);
+    }
+    if (out->flags & PL_HS_FLAG_IDENTITY) {
+        read_field(&rd, out->sig, PL_HS_SIG_LEN);
+    }
     if (rd.err) {
         return rd.err;
     }
@@ -390,7 +492,8 @@ pl_hs_cookie_input(pl_wr *wr, const parley_addr *client, const pl_hs_connect *c,
                            client->family != PARLEY_AF_INET6)) {
         return PARLEY_EINVAL;
     }
-    if (c->user_len > PL_HS_USER_MAX || (c->user_len > 0 && c->user == NULL)) {
+    if (c->user_len > PL_HS_USER_MAX || (c->user_len > 0 && c->user == NULL) ||
+        !flags_valid(c->flags)) {
         return PARLEY_EINVAL;
     }
     if (client->family == PARLEY_AF_INET) {
@@ -409,6 +512,7 @@ pl_hs_cookie_input(pl_wr *wr, const parley_addr *client, const pl_hs_connect *c,
     pl_wr_u32(wr, c->flags);
     pl_wr_u16(wr, c->user_len);
     pl_wr_bytes(wr, c->user, c->user_len);
+    write_ext(wr, c);
     return pl_wr_finish(wr, start);
 }
 

@@ -39,8 +39,28 @@
 #define PL_HS_CHALLENGE_LEN 53
 #define PL_HS_ACCEPT_LEN 28
 #define PL_HS_REJECT_LEN 18
+/* CONNECT/ACCEPT flags (docs/PROTOCOL.md 13). */
+#define PL_HS_FLAG_ENCRYPT 0x1u /* X25519 key share; packets sealed */
+#define PL_HS_FLAG_PSK 0x2u     /* CONNECT carries a PSK proof */
+#define PL_HS_FLAG_TOKEN 0x4u   /* CONNECT carries a connect token */
+#define PL_HS_FLAG_IDENTITY                                                    \
+    0x8u /* the client asks for (ACCEPT carries)                               \
+            the server's identity signature */
+#define PL_HS_KEY_LEN 32
+#define PL_HS_PSK_MAC_LEN 16
+#define PL_HS_TOKEN_LEN 80
+#define PL_HS_CONFIRM_LEN 16
+#define PL_HS_SIG_LEN 64
+/* The AEAD tag after the frames of a sealed DATA packet. */
+#define PL_AEAD_TAG_LEN 16
+/* Longest security extension of a CONNECT. */
+#define PL_HS_EXT_MAX (PL_HS_KEY_LEN + PL_HS_PSK_MAC_LEN + PL_HS_TOKEN_LEN)
+/* ACCEPT with the key share (and the identity signature). */
+#define PL_HS_ACCEPT_ENC_LEN                                                   \
+    (PL_HS_ACCEPT_LEN + PL_HS_KEY_LEN + PL_HS_CONFIRM_LEN)
+#define PL_HS_ACCEPT_MAX_LEN (PL_HS_ACCEPT_ENC_LEN + PL_HS_SIG_LEN)
 /* Largest output of pl_hs_cookie_input. */
-#define PL_COOKIE_INPUT_MAX (51 + PL_HS_USER_MAX)
+#define PL_COOKIE_INPUT_MAX (51 + PL_HS_USER_MAX + PL_HS_EXT_MAX)
 /* Packet numbers stay below 2^62. */
 #define PL_PN_MAX ((UINT64_C(1) << 62) - 1)
 
@@ -49,6 +69,7 @@
 #define PL_REJECT_FULL 2
 #define PL_REJECT_APP 3
 #define PL_REJECT_MALFORMED 4
+#define PL_REJECT_SECURITY 5 /* app_code: PARLEY_SECURITY_* */
 
 /*
  * The packet type of a datagram: one of PL_PKT_*, or PARLEY_ETRUNC (len 0)
@@ -94,6 +115,10 @@ typedef struct pl_hs_connect {
     uint32_t flags;
     uint16_t user_len;
     const uint8_t *user;
+    /* The security extension, present as flags say. */
+    uint8_t pk[PL_HS_KEY_LEN];          /* PL_HS_FLAG_ENCRYPT */
+    uint8_t psk_mac[PL_HS_PSK_MAC_LEN]; /* PL_HS_FLAG_PSK */
+    uint8_t token[PL_HS_TOKEN_LEN];     /* PL_HS_FLAG_TOKEN */
 } pl_hs_connect;
 
 typedef struct pl_hs_challenge {
@@ -110,6 +135,9 @@ typedef struct pl_hs_accept {
     uint8_t channels;
     uint32_t max_message;
     uint32_t flags;
+    uint8_t pk[PL_HS_KEY_LEN];          /* PL_HS_FLAG_ENCRYPT */
+    uint8_t confirm[PL_HS_CONFIRM_LEN]; /* PL_HS_FLAG_ENCRYPT */
+    uint8_t sig[PL_HS_SIG_LEN];         /* PL_HS_FLAG_IDENTITY */
 } pl_hs_accept;
 
 typedef struct pl_hs_reject {
@@ -154,6 +182,17 @@ int pl_hs_challenge_decode(const uint8_t *buf, size_t len,
                            pl_hs_challenge *out);
 int pl_hs_accept_decode(const uint8_t *buf, size_t len, pl_hs_accept *out);
 int pl_hs_reject_decode(const uint8_t *buf, size_t len, pl_hs_reject *out);
+
+/*
+ * Security extension rules: PSK, TOKEN and IDENTITY need ENCRYPT (else
+ * the encoders give PARLEY_EINVAL, the decoders PARLEY_EPROTO); other
+ * flag bits are carried but mean nothing. An ACCEPT is exactly
+ * PL_HS_ACCEPT_LEN bytes, plus 48 with ENCRYPT, plus 64 with IDENTITY.
+ * The bytes of a CONNECT's extension, for the cookie input.
+ */
+size_t pl_hs_ext_len(uint32_t flags);
+/* The length of the ACCEPT that flags describe. */
+size_t pl_hs_accept_len(uint32_t flags);
 
 /*
  * Writes the bytes the cookie MAC covers (docs/PROTOCOL.md, "Cookie"):

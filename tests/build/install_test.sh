@@ -45,14 +45,15 @@ C
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 shared_ok() {
     "$cc" $san -o "$tmp/shared" "$tmp/main.c" $(pkg-config --cflags --libs parley) &&
-    LD_LIBRARY_PATH="$libdir" "$tmp/shared" | grep -q "PARLEY_ETIMEDOUT"
+    out=$(LD_LIBRARY_PATH="$libdir" "$tmp/shared") &&
+    grep -q "PARLEY_ETIMEDOUT" <<<"$out"
 }
 static_ok() {
     "$cc" $san -DPARLEY_STATIC -o "$tmp/static" "$tmp/main.c" \
         $(pkg-config --cflags parley) "$libdir/libparley.a" \
         $(pkg-config --libs-only-l --static parley | sed 's/-lparley//') &&
-    ! ldd "$tmp/static" | grep -q libparley &&
-    "$tmp/static" | grep -q "PARLEY_ETIMEDOUT"
+    deps=$(ldd "$tmp/static") && ! grep -q libparley <<<"$deps" &&
+    out=$("$tmp/static") && grep -q "PARLEY_ETIMEDOUT" <<<"$out"
 }
 cmake_ok() {
     mkdir -p "$tmp/cm"
@@ -65,7 +66,8 @@ target_link_libraries(consumer PRIVATE parley::parley)
 CM
     cmake -S "$tmp/cm" -B "$tmp/cm/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null &&
     cmake --build "$tmp/cm/b" >/dev/null &&
-    LD_LIBRARY_PATH="$libdir" "$tmp/cm/b/consumer" | grep -q "PARLEY_ETIMEDOUT"
+    out=$(LD_LIBRARY_PATH="$libdir" "$tmp/cm/b/consumer") &&
+    grep -q "PARLEY_ETIMEDOUT" <<<"$out"
 }
 check shared_ok
 check static_ok

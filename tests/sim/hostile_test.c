@@ -63,6 +63,9 @@ setup(env_ *e, uint64_t seed, size_t peer_memory)
 {
     parley_host_config cfg;
     sn_config(&cfg);
+    /* These tests forge DATA packets to reach the frame layer, so they
+       run in plaintext; sealed forgeries are tests/sim/security_test.c's. */
+    cfg.encrypt = 0;
     cfg.peer_memory = peer_memory;
     parley_sim_config link;
     sn_link(&link, 5);
@@ -338,6 +341,8 @@ PT_TEST(spoofed_connect_flood_allocates_nothing)
     h.mtu = 1200;
     h.channels = 2;
     h.max_message = 1 << 20;
+    h.flags = PL_HS_FLAG_ENCRYPT; /* the server encrypts (the default) */
+    memset(h.pk, 9, sizeof h.pk);
     int64_t live0 = pl_alloc_live();
     uint64_t count0 = pl_alloc_count();
     uint64_t challenges = 0;

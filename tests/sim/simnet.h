@@ -32,6 +32,10 @@
 struct sn_net;
 typedef void (*sn_event_fn)(struct sn_net *n, int side, parley_event *ev,
                             void *user);
+/* Sees (and may change, in place, up to cap bytes) every datagram
+   delivered from side `from` to the other side; returns 0 to drop it. */
+typedef int (*sn_tamper_fn)(struct sn_net *n, int from, uint8_t *buf,
+                            size_t *len, size_t cap, void *user);
 
 typedef struct sn_side {
     pl_core *core;
@@ -50,6 +54,8 @@ typedef struct sn_net {
     void *user;
     int keep[2]; /* nonzero: the callback keeps RECEIVE events unreleased
                     (it must release them itself) */
+    sn_tamper_fn tamper; /* NULL: datagrams pass unchanged */
+    void *tamper_user;
     uint8_t buf[65536];
 } sn_net;
 
@@ -85,6 +91,7 @@ sn_config(parley_host_config *cfg)
     cfg->recv_window = 16u << 20;
     cfg->peer_memory = (size_t)128 << 20;
     cfg->host_memory = (size_t)1 << 30;
+    cfg->encrypt = 1;
 }
 
 /* Creates both sides. Links: ab carries a -> b, ba carries b -> a. */
@@ -171,6 +178,11 @@ sn_pump(sn_net *n)
             parley_addr from;
             while (parley_sim_pop(n->s[i].out, n->now, n->buf, sizeof n->buf,
                                   &len, &from, NULL) == PARLEY_OK) {
+                if (n->tamper && !n->tamper(n, i, n->buf, &len, sizeof n->buf,
+                                            n->tamper_user)) {
+                    busy = 1;
+                    continue;
+                }
                 if (dst->core) {
                     pl_core_on_datagram(dst->core, n->now, &from, n->buf, len);
                 }

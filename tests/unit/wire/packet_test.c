@@ -579,6 +579,7 @@ PT_TEST(cookie_input_golden)
     static const uint8_t big[PL_HS_USER_MAX];
     c.user = big;
     c.user_len = PL_HS_USER_MAX;
+    c.flags = PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK | PL_HS_FLAG_TOKEN;
     pl_wr_init(&wr, buf, sizeof buf);
     PT_OK(pl_hs_cookie_input(&wr, &a, &c, 0));
     PT_EQ_INT(wr.off, PL_COOKIE_INPUT_MAX);
@@ -645,6 +646,127 @@ PT_TEST(encoders_respect_sticky_error)
 }
 
 // clang-format off
+/* ---- the security extension (PROTOCOL.md 13) ---- */
+
+static void
+golden_client_pk(uint8_t pk[32])
+{
+    PT_EQ_INT(hex_to_bytes(HEX_X25519_CLIENT_PK, pk, 32), 32);
+}
+
+/* Encodes c and compares with the n golden bytes of hex, then decodes. */
+static void
+check_connect_ext(const pl_hs_connect *c, const char *hex, size_t n)
+{
+    uint8_t want[128], buf[PL_HANDSHAKE_MIN_SIZE];
+    PT_EQ_INT(hex_to_bytes(hex, want, sizeof want), n);
+    pl_wr wr;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_connect_encode(&wr, c));
+    PT_EQ_INT(wr.off, PL_HANDSHAKE_MIN_SIZE);
+    PT_EQ_MEM(buf, want, n);
+    for (size_t i = n; i < PL_HANDSHAKE_MIN_SIZE; i++) {
+        PT_EQ_INT(buf[i], 0);
+    }
+    pl_hs_connect d;
+    memset(&d, 0, sizeof d);
+    PT_OK(pl_hs_connect_decode(buf, wr.off, &d));
+    check_connect_eq(&d, c);
+    PT_EQ_MEM(d.pk, c->pk, 32);
+    PT_EQ_MEM(d.psk_mac, c->psk_mac, 16);
+    /* The cookie covers the extension too. */
+    uint8_t in[PL_COOKIE_INPUT_MAX];
+    parley_addr a;
+    PT_OK(parley_addr_parse("192.0.2.1:50000", 0, &a));
+    pl_wr_init(&wr, in, sizeof in);
+    PT_OK(pl_hs_cookie_input(&wr, &a, c, 1));
+    PT_EQ_INT(wr.off, 51 + c->user_len + pl_hs_ext_len(c->flags));
+    PT_EQ_MEM(in + 56, buf + 37, pl_hs_ext_len(c->flags));
+}
+
+PT_TEST(connect_with_key_share_golden)
+{
+    pl_hs_connect c = golden_connect();
+    c.flags = PL_HS_FLAG_ENCRYPT;
+    golden_client_pk(c.pk);
+    check_connect_ext(&c, HEX_CONNECT_ENC, 69);
+    c.flags |= PL_HS_FLAG_PSK;
+    PT_EQ_INT(hex_to_bytes(HEX_PSK_MAC, c.psk_mac, 16), 16);
+    check_connect_ext(&c, HEX_CONNECT_PSK, 85);
+    /* A token rides after the PSK proof. */
+    c.flags |= PL_HS_FLAG_TOKEN | PL_HS_FLAG_IDENTITY;
+    PT_EQ_INT(hex_to_bytes(HEX_TOKEN, c.token, 80), 80);
+    uint8_t buf[PL_HANDSHAKE_MIN_SIZE];
+    pl_wr wr;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_connect_encode(&wr, &c));
+    pl_hs_connect d;
+    PT_OK(pl_hs_connect_decode(buf, wr.off, &d));
+    PT_EQ_MEM(d.token, c.token, 80);
+    PT_EQ_MEM(buf + 85, c.token, 80);
+    PT_EQ_U64(d.flags, 0xf);
+}
+
+PT_TEST(security_flags_need_encryption)
+{
+    static const uint32_t bad[] = {PL_HS_FLAG_PSK, PL_HS_FLAG_TOKEN,
+                                   PL_HS_FLAG_IDENTITY};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pl_hs_connect c = golden_connect(), d;
+        c.flags = bad[i];
+        uint8_t buf[PL_HANDSHAKE_MIN_SIZE];
+        pl_wr wr;
+        pl_wr_init(&wr, buf, sizeof buf);
+        PT_ERR(pl_hs_connect_encode(&wr, &c), PARLEY_EINVAL);
+        c.flags = 0;
+        PT_OK(pl_hs_connect_encode(&wr, &c));
+        buf[29] = (uint8_t)bad[i]; /* flags' low byte */
+        PT_ERR(pl_hs_connect_decode(buf, wr.off, &d), PARLEY_EPROTO);
+        pl_hs_accept a = golden_accept();
+        a.flags = bad[i];
+        pl_wr_init(&wr, buf, sizeof buf);
+        PT_ERR(pl_hs_accept_encode(&wr, &a), PARLEY_EINVAL);
+    }
+}
+
+/* Encodes, compares, decodes; every cut is ETRUNC, a longer one EPROTO. */
+static void
+check_accept_ext(const char *hex, size_t n, uint32_t flags)
+{
+    uint8_t want[PL_HS_ACCEPT_MAX_LEN + 1], buf[PL_HS_ACCEPT_MAX_LEN + 1];
+    PT_EQ_INT(hex_to_bytes(hex, want, sizeof want), n);
+    PT_EQ_INT(pl_hs_accept_len(flags), n);
+    pl_hs_accept a;
+    PT_OK(pl_hs_accept_decode(want, n, &a));
+    PT_EQ_U64(a.flags, flags);
+    PT_EQ_U64(a.server_id, 0xcafef00d);
+    uint8_t pk[32];
+    PT_EQ_INT(hex_to_bytes(HEX_X25519_SERVER_PK, pk, 32), 32);
+    PT_EQ_MEM(a.pk, pk, 32);
+    PT_EQ_MEM(a.confirm, want + 60, 16);
+    pl_wr wr;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_accept_encode(&wr, &a));
+    PT_EQ_INT(wr.off, n);
+    PT_EQ_MEM(buf, want, n);
+    for (size_t cut = 0; cut < n; cut++) {
+        uint8_t *p = exact_copy(want, cut);
+        PT_ERR(decode_accept(p, cut), PARLEY_ETRUNC);
+        free(p);
+    }
+    want[n] = 0;
+    PT_ERR(decode_accept(want, n + 1), PARLEY_EPROTO);
+}
+
+PT_TEST(accept_with_key_share_golden)
+{
+    check_accept_ext(HEX_ACCEPT_ENC, PL_HS_ACCEPT_ENC_LEN, PL_HS_FLAG_ENCRYPT);
+    check_accept_ext(HEX_ACCEPT_ID, PL_HS_ACCEPT_MAX_LEN,
+                     PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_IDENTITY);
+    /* The reply stays far smaller than the 1200-byte request. */
+    PT_LT_INT(PL_HS_ACCEPT_MAX_LEN * 8, PL_HANDSHAKE_MIN_SIZE);
+}
+
 PT_MAIN(
     PT_RUN(packet_type_every_byte)
     PT_RUN(data_header_golden)
@@ -652,6 +774,9 @@ PT_MAIN(
     PT_RUN(pn_expand_table)
     PT_RUN(pn_expand_random)
     PT_RUN(connect_golden)
+    PT_RUN(connect_with_key_share_golden)
+    PT_RUN(security_flags_need_encryption)
+    PT_RUN(accept_with_key_share_golden)
     PT_RUN(connect_no_user_data)
     PT_RUN(connect_decode_rejects_bad_fields)
     PT_RUN(connect_other_version)
