@@ -70,28 +70,17 @@ sn_random(void *user, void *buf, size_t len)
     return PARLEY_OK;
 }
 
-/* The documented defaults of parley_host_config_init. */
+/* parley_host_config_init's defaults, with one channel per delivery
+   mode. */
 static void
 sn_config(parley_host_config *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->accept_incoming = 1;
-    cfg->max_peers = 64;
+    parley_host_config_init(cfg);
     cfg->channel_count = 4;
     cfg->channel_modes[0] = PARLEY_RELIABLE_ORDERED;
     cfg->channel_modes[1] = PARLEY_RELIABLE_UNORDERED;
     cfg->channel_modes[2] = PARLEY_UNRELIABLE_SEQUENCED;
     cfg->channel_modes[3] = PARLEY_UNRELIABLE;
-    cfg->mtu = 1200;
-    cfg->max_message = 64u << 20;
-    cfg->connect_timeout_ms = 5000;
-    cfg->ping_interval_ms = 250;
-    cfg->timeout_ms = 5000;
-    cfg->disconnect_timeout_ms = 3000;
-    cfg->recv_window = 16u << 20;
-    cfg->peer_memory = (size_t)128 << 20;
-    cfg->host_memory = (size_t)1 << 30;
-    cfg->encrypt = 1;
 }
 
 /* Creates both sides. Links: ab carries a -> b, ba carries b -> a. */
