@@ -3,8 +3,9 @@
  * is a JSON event to send; each event received is printed as a JSON
  * line. At the end of stdin it waits for every reliable event to be
  * acknowledged, keeps receiving for --wait seconds (or --count events),
- * and leaves gracefully. Written on the public parley API, POSIX and
- * jansson only.
+ * and leaves gracefully. Connections are encrypted; --key-file, --pin and
+ * --no-encrypt choose the security mode (docs/SECURITY.md). Written on the
+ * public parley API, POSIX and jansson only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 
 #include <jansson.h>
 #include <parley/parley.h>
+#include <parley/security.h>
 #include <parley/session.h>
 
 #define PROG "parley-cat"
@@ -44,14 +46,25 @@ static const char usage_text[] =
     "  --events A,B,C     register these event names and print only them\n"
     "  --wait SECONDS     keep receiving this long after stdin ends\n"
     "  --count N          stop after N events were received\n"
+    "  --key-file FILE    the relay's pre-shared key: a file of 32 raw bytes\n"
+    "                     or 64 hex digits (the relay's --key-file)\n"
+    "  --pin HEX          connect only to the server whose identity key is\n"
+    "                     this public key (64 hex digits, what\n"
+    "                     parley-relay --gen-keys printed)\n"
+    "  --no-encrypt       plain connection, for trusted LANs; the server\n"
+    "                     must run with --no-encrypt too\n"
     "  -h, --help         print this text\n"
-    "Exit status: 0 done, 1 cannot connect or connection lost, 2 bad\n"
+    "Exit status: 0 done, 1 cannot connect (also a refused key, pin or\n"
+    "encryption setting: the reason is printed) or connection lost, 2 bad\n"
     "arguments.\n";
 
 struct options {
     const char *name;
     const char *events;
     const char *target;
+    const char *key_file;
+    const char *pin;
+    int no_encrypt;
     double wait_s;
     int have_wait;
     uint64_t count;
@@ -64,6 +77,9 @@ struct cat {
     parley_client *cli;
     parley_builder *b;
     parley_event_table *filter; /* --events, or NULL */
+    parley_host_config udp;     /* security settings */
+    uint8_t psk[PARLEY_KEY_SIZE];
+    uint8_t pinned[PARLEY_KEY_SIZE];
     uint64_t received;
     uint64_t line_no;
     char *line;
@@ -103,8 +119,13 @@ parse_args(int argc, char **argv, struct options *o)
             o->target = a;
             continue;
         }
+        if (strcmp(a, "--no-encrypt") == 0) {
+            o->no_encrypt = 1;
+            continue;
+        }
         if (strcmp(a, "--name") && strcmp(a, "--events") &&
-            strcmp(a, "--wait") && strcmp(a, "--count")) {
+            strcmp(a, "--wait") && strcmp(a, "--count") &&
+            strcmp(a, "--key-file") && strcmp(a, "--pin")) {
             return usage_error("unknown option '", a);
         }
         if (i + 1 >= argc) {
@@ -120,6 +141,10 @@ parse_args(int argc, char **argv, struct options *o)
             o->name = v;
         } else if (strcmp(a, "--events") == 0) {
             o->events = v;
+        } else if (strcmp(a, "--key-file") == 0) {
+            o->key_file = v;
+        } else if (strcmp(a, "--pin") == 0) {
+            o->pin = v;
         } else if (strcmp(a, "--wait") == 0) {
             errno = 0;
             o->wait_s = strtod(v, &end);
@@ -139,6 +164,11 @@ parse_args(int argc, char **argv, struct options *o)
     }
     if (o->target == NULL) {
         return usage_error("HOST[:PORT] is required", NULL);
+    }
+    if (o->no_encrypt && (o->key_file || o->pin)) {
+        return usage_error("--no-encrypt cannot be combined with "
+                           "--key-file or --pin",
+                           NULL);
     }
     return 0;
 }
@@ -834,15 +864,122 @@ setup_filter(struct cat *c)
     return 0;
 }
 
+/* --key-file, --pin, --no-encrypt into c->udp. 0, or the exit status. */
+static int
+setup_security(struct cat *c)
+{
+    int rc;
+
+    parley_host_config_init(&c->udp);
+    c->udp.encrypt = !c->opt.no_encrypt;
+    if (c->opt.key_file != NULL) {
+        rc = parley_key_load_file(c->opt.key_file, c->psk);
+        if (rc != PARLEY_OK) {
+            fprintf(stderr,
+                    PROG ": --key-file: cannot use '%s': %s (it must hold "
+                         "32 raw bytes or 64 hex digits)\n",
+                    c->opt.key_file,
+                    rc == PARLEY_EIO ? "cannot read it" : "malformed key");
+            return 2;
+        }
+        c->udp.psk = c->psk;
+    }
+    if (c->opt.pin != NULL) {
+        if (parley_key_from_hex(c->opt.pin, c->pinned) != PARLEY_OK) {
+            return usage_error("--pin: not 64 hex digits: '", c->opt.pin);
+        }
+        c->udp.pinned_key = c->pinned;
+    }
+    return 0;
+}
+
+/* A sentence for a PARLEY_SECURITY_* detail. */
+static const char *
+security_text(uint32_t detail)
+{
+    switch (detail) {
+    case PARLEY_SECURITY_ENCRYPTION:
+        return "encryption mismatch (one side runs with --no-encrypt)";
+    case PARLEY_SECURITY_PSK:
+        return "wrong or missing pre-shared key";
+    case PARLEY_SECURITY_TOKEN:
+        return "connect token missing, invalid or expired";
+    case PARLEY_SECURITY_NO_IDENTITY:
+        return "the server has no identity key to match --pin";
+    case PARLEY_SECURITY_IDENTITY:
+        return "the server's identity key is not the one --pin gave";
+    case PARLEY_SECURITY_CONFIRM:
+        return "the key exchange did not agree (the server has another "
+               "pre-shared key, or a man in the middle)";
+    default:
+        return "security check failed";
+    }
+}
+
+/*
+ * The session client reports a security refusal only as "refused": repeat
+ * the handshake on a bare host with the same settings to learn the
+ * PARLEY_SECURITY_* detail. NULL when it was no security failure.
+ */
+static const char *
+refusal_detail(struct cat *c)
+{
+    parley_host_config hc = c->udp;
+    parley_host *h = NULL;
+    parley_addr a;
+    parley_peer peer;
+    parley_event ev;
+    const char *why = NULL;
+    uint64_t end = now_ms() + 5000;
+
+    if (parley_addr_resolve(c->opt.target, PARLEY_SESSION_PORT,
+                            PARLEY_AF_UNSPEC, &a) != PARLEY_OK) {
+        return NULL;
+    }
+    hc.bind = a.family == PARLEY_AF_INET6 ? "[::]:0" : "0.0.0.0:0";
+    hc.accept_incoming = 0;
+    hc.max_peers = 1;
+    if (parley_host_create(&hc, &h) != PARLEY_OK) {
+        return NULL;
+    }
+    if (parley_host_connect_addr(h, &a, NULL, 0, &peer) == PARLEY_OK) {
+        while (why == NULL && now_ms() < end) {
+            int rc = parley_host_service(h, 50, &ev);
+            if (rc < 0) {
+                break;
+            }
+            if (rc == 1 && ev.type == PARLEY_EVENT_CONNECT_FAILED) {
+                if (ev.reason == PARLEY_REASON_SECURITY) {
+                    why = security_text(ev.app_code);
+                }
+                break;
+            }
+            if (rc == 1 && ev.type == PARLEY_EVENT_CONNECT) {
+                parley_peer_disconnect_now(h, peer, 0);
+                break;
+            }
+            parley_event_release(h, &ev);
+        }
+    }
+    parley_host_destroy(h);
+    return why;
+}
+
 static int
 connect_client(struct cat *c)
 {
     parley_client_config cfg;
     parley_addr probe;
+    const char *why;
     int rc;
 
+    rc = setup_security(c);
+    if (rc != 0) {
+        return rc;
+    }
     parley_client_config_init(&cfg);
     cfg.name = c->opt.name;
+    cfg.udp = &c->udp;
     rc = parley_client_create(&cfg, &c->cli);
     if (rc != PARLEY_OK) {
         return usage_error("--name: not a valid name (1-64 bytes of "
@@ -862,6 +999,10 @@ connect_client(struct cat *c)
     rc = parley_client_connect(c->cli, c->opt.target);
     if (rc == PARLEY_EADDR || rc == PARLEY_EPORT) {
         return usage_error("not a HOST[:PORT]: '", c->opt.target);
+    }
+    if (rc == PARLEY_ECONNREFUSED && (why = refusal_detail(c)) != NULL) {
+        fprintf(stderr, PROG ": connection refused: %s\n", why);
+        return 1;
     }
     if (rc != PARLEY_OK) {
         fprintf(stderr, PROG ": cannot connect to %s: %s (%s)\n", c->opt.target,

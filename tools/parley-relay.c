@@ -3,8 +3,10 @@
  * one sends to all is relayed to every client with the sender's name.
  * Logs joins and departures to stderr, prints per-client statistics with
  * --stats, takes "kick NAME [REASON]" and "list" commands on stdin, and
- * on SIGINT/SIGTERM tells every client before it exits. Written on the
- * public parley API and POSIX only.
+ * on SIGINT/SIGTERM tells every client before it exits. Connections are
+ * encrypted; --key-file admits only clients with the pre-shared key,
+ * --identity proves a key pair made with --gen-keys (docs/SECURITY.md).
+ * Written on the public parley API and POSIX only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <parley/parley.h>
+#include <parley/security.h>
 #include <parley/session.h>
 
 #define PROG "parley-relay"
@@ -33,6 +37,16 @@ static const char usage_text[] =
     "  --max-clients N    clients at once, 1..65536 (default 64)\n"
     "  --stats SECONDS    print a statistics line per client this often\n"
     "  --quiet            do not log clients joining and leaving\n"
+    "  --key-file FILE    admit only clients with this pre-shared key: a\n"
+    "                     file of 32 raw bytes or 64 hex digits (make one\n"
+    "                     with: head -c 32 /dev/urandom > FILE)\n"
+    "  --identity DIR     prove the identity key pair in DIR (parley.key,\n"
+    "                     or a key file) to clients that --pin it\n"
+    "  --gen-keys DIR     write a new identity key pair into DIR\n"
+    "                     (parley.key, mode 0600, and parley.pub; never\n"
+    "                     overwrites), print the public key, exit\n"
+    "  --no-encrypt       plain connections, for trusted LANs; clients\n"
+    "                     must use --no-encrypt too\n"
     "  -h, --help         print this text\n"
     "Commands on stdin, one per line:\n"
     "  kick NAME [REASON] remove a client (it is told the reason)\n"
@@ -46,6 +60,17 @@ struct options {
     double stats_s;
     int quiet;
     int help;
+    const char *key_file;
+    const char *identity;
+    const char *gen_keys;
+    int no_encrypt;
+};
+
+/* Key material for the host config; it is copied at start. */
+struct keys {
+    uint8_t psk[PARLEY_KEY_SIZE];
+    uint8_t secret[PARLEY_SECRET_KEY_SIZE];
+    uint8_t pub[PARLEY_KEY_SIZE];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -97,8 +122,14 @@ parse_args(int argc, char **argv, struct options *o)
             o->quiet = 1;
             continue;
         }
+        if (strcmp(a, "--no-encrypt") == 0) {
+            o->no_encrypt = 1;
+            continue;
+        }
         if (strcmp(a, "--port") && strcmp(a, "--bind") &&
-            strcmp(a, "--max-clients") && strcmp(a, "--stats")) {
+            strcmp(a, "--max-clients") && strcmp(a, "--stats") &&
+            strcmp(a, "--key-file") && strcmp(a, "--identity") &&
+            strcmp(a, "--gen-keys")) {
             fprintf(stderr, PROG ": unknown option '%s'\n", a);
             fputs(usage_text, stderr);
             return 2;
@@ -109,7 +140,13 @@ parse_args(int argc, char **argv, struct options *o)
             return 2;
         }
         v = argv[++i];
-        if (strcmp(a, "--bind") == 0) {
+        if (strcmp(a, "--key-file") == 0) {
+            o->key_file = v;
+        } else if (strcmp(a, "--identity") == 0) {
+            o->identity = v;
+        } else if (strcmp(a, "--gen-keys") == 0) {
+            o->gen_keys = v;
+        } else if (strcmp(a, "--bind") == 0) {
             parley_addr probe;
             if (parley_addr_parse(v, 1, &probe) != PARLEY_OK) {
                 return bad(a, v, "is not an IPv4 or IPv6 address");
@@ -136,6 +173,84 @@ parse_args(int argc, char **argv, struct options *o)
             }
         }
     }
+    if (o->no_encrypt && (o->key_file || o->identity)) {
+        fprintf(stderr, PROG ": --no-encrypt cannot be combined with "
+                             "--key-file or --identity\n");
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- keys ---- */
+
+/* --gen-keys DIR: the exit status. */
+static int
+gen_keys(const char *dir)
+{
+    char pub[PARLEY_KEY_HEX_SIZE];
+    int rc = parley_keypair_write_dir(dir, pub);
+
+    if (rc == PARLEY_EEXIST) {
+        fprintf(stderr,
+                PROG ": --gen-keys: %s/parley.key exists; not "
+                     "overwriting it\n",
+                dir);
+        return 1;
+    }
+    if (rc != PARLEY_OK) {
+        fprintf(stderr,
+                PROG ": --gen-keys: cannot write a key pair into "
+                     "'%s': %s\n",
+                dir, parley_strerror(rc));
+        return rc == PARLEY_EINVAL ? 2 : 1;
+    }
+    printf("%s\n", pub);
+    fprintf(stderr, PROG ": wrote %s/parley.key (secret) and %s/parley.pub\n",
+            dir, dir);
+    return 0;
+}
+
+/* Loads --key-file and --identity into k and cfg. 0 or exit status 2. */
+static int
+load_keys(const struct options *o, struct keys *k, parley_host_config *cfg)
+{
+    char path[4096];
+    struct stat st;
+    char hex[PARLEY_KEY_HEX_SIZE];
+    int rc;
+
+    parley_host_config_init(cfg);
+    cfg->encrypt = !o->no_encrypt;
+    if (o->key_file != NULL) {
+        rc = parley_key_load_file(o->key_file, k->psk);
+        if (rc != PARLEY_OK) {
+            fprintf(stderr,
+                    PROG ": --key-file: cannot use '%s': %s (it must "
+                         "hold 32 raw bytes or 64 hex digits)\n",
+                    o->key_file,
+                    rc == PARLEY_EIO ? "cannot read it" : "malformed key");
+            return 2;
+        }
+        cfg->psk = k->psk;
+    }
+    if (o->identity == NULL) {
+        return 0;
+    }
+    if (stat(o->identity, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(path, sizeof path, "%s/parley.key", o->identity);
+    } else {
+        snprintf(path, sizeof path, "%s", o->identity);
+    }
+    rc = parley_keypair_load_file(path, k->secret, k->pub);
+    if (rc != PARLEY_OK) {
+        fprintf(stderr, PROG ": --identity: cannot use '%s': %s\n", path,
+                rc == PARLEY_EIO ? "cannot read it" : "not a key file");
+        return 2;
+    }
+    cfg->identity_secret = k->secret;
+    parley_key_to_hex(k->pub, hex);
+    fprintf(stderr, PROG ": identity %s\n", hex);
     return 0;
 }
 
@@ -280,7 +395,8 @@ catch_signals(void)
 }
 
 static int
-start(const struct options *o, parley_server **srv)
+start(const struct options *o, const parley_host_config *udp,
+      parley_server **srv)
 {
     parley_server_config cfg;
     parley_addr local;
@@ -292,6 +408,7 @@ start(const struct options *o, parley_server **srv)
     cfg.port = (uint16_t)o->port;
     cfg.max_clients = o->max_clients;
     cfg.name = "relay";
+    cfg.udp = udp;
     rc = parley_server_start(&cfg, srv);
     if (rc != PARLEY_OK) {
         fprintf(stderr, PROG ": cannot listen on %s port %u: %s\n", o->bind,
@@ -300,6 +417,11 @@ start(const struct options *o, parley_server **srv)
     }
     parley_server_local_addr(*srv, &local);
     format_addr(&local, text, sizeof text);
+    if (!udp->encrypt || udp->psk != NULL) {
+        fprintf(stderr, PROG ": %s\n",
+                udp->psk ? "encrypted; clients need the pre-shared key"
+                         : "not encrypted (--no-encrypt)");
+    }
     fprintf(stderr, PROG ": listening on %s\n", text);
     return 0;
 }
@@ -346,7 +468,10 @@ run(const struct options *o, parley_server *srv)
 int
 main(int argc, char **argv)
 {
-    struct options o = {"0.0.0.0", PARLEY_SESSION_PORT, 64, 0, 0, 0};
+    struct options o = {
+        "0.0.0.0", PARLEY_SESSION_PORT, 64, 0, 0, 0, NULL, NULL, NULL, 0};
+    struct keys keys;
+    parley_host_config udp;
     parley_server *srv = NULL;
     int rc = parse_args(argc, argv, &o);
 
@@ -357,8 +482,17 @@ main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
+    if (o.gen_keys != NULL) {
+        return gen_keys(o.gen_keys);
+    }
+    rc = load_keys(&o, &keys, &udp);
+    if (rc != 0) {
+        return rc;
+    }
     catch_signals();
-    if (start(&o, &srv) != 0) {
+    rc = start(&o, &udp, &srv);
+    memset(&keys, 0, sizeof keys); /* the host has its own copies */
+    if (rc != 0) {
         return 1;
     }
     rc = run(&o, srv);
