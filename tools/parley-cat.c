@@ -893,84 +893,11 @@ setup_security(struct cat *c)
     return 0;
 }
 
-/* A sentence for a PARLEY_SECURITY_* detail. */
-static const char *
-security_text(uint32_t detail)
-{
-    switch (detail) {
-    case PARLEY_SECURITY_ENCRYPTION:
-        return "encryption mismatch (one side runs with --no-encrypt)";
-    case PARLEY_SECURITY_PSK:
-        return "wrong or missing pre-shared key";
-    case PARLEY_SECURITY_TOKEN:
-        return "connect token missing, invalid or expired";
-    case PARLEY_SECURITY_NO_IDENTITY:
-        return "the server has no identity key to match --pin";
-    case PARLEY_SECURITY_IDENTITY:
-        return "the server's identity key is not the one --pin gave";
-    case PARLEY_SECURITY_CONFIRM:
-        return "the key exchange did not agree (the server has another "
-               "pre-shared key, or a man in the middle)";
-    default:
-        return "security check failed";
-    }
-}
-
-/*
- * The session client reports a security refusal only as "refused": repeat
- * the handshake on a bare host with the same settings to learn the
- * PARLEY_SECURITY_* detail. NULL when it was no security failure.
- */
-static const char *
-refusal_detail(struct cat *c)
-{
-    parley_host_config hc = c->udp;
-    parley_host *h = NULL;
-    parley_addr a;
-    parley_peer peer;
-    parley_event ev;
-    const char *why = NULL;
-    uint64_t end = now_ms() + 5000;
-
-    if (parley_addr_resolve(c->opt.target, PARLEY_SESSION_PORT,
-                            PARLEY_AF_UNSPEC, &a) != PARLEY_OK) {
-        return NULL;
-    }
-    hc.bind = a.family == PARLEY_AF_INET6 ? "[::]:0" : "0.0.0.0:0";
-    hc.accept_incoming = 0;
-    hc.max_peers = 1;
-    if (parley_host_create(&hc, &h) != PARLEY_OK) {
-        return NULL;
-    }
-    if (parley_host_connect_addr(h, &a, NULL, 0, &peer) == PARLEY_OK) {
-        while (why == NULL && now_ms() < end) {
-            int rc = parley_host_service(h, 50, &ev);
-            if (rc < 0) {
-                break;
-            }
-            if (rc == 1 && ev.type == PARLEY_EVENT_CONNECT_FAILED) {
-                if (ev.reason == PARLEY_REASON_SECURITY) {
-                    why = security_text(ev.app_code);
-                }
-                break;
-            }
-            if (rc == 1 && ev.type == PARLEY_EVENT_CONNECT) {
-                parley_peer_disconnect_now(h, peer, 0);
-                break;
-            }
-            parley_event_release(h, &ev);
-        }
-    }
-    parley_host_destroy(h);
-    return why;
-}
-
 static int
 connect_client(struct cat *c)
 {
     parley_client_config cfg;
     parley_addr probe;
-    const char *why;
     int rc;
 
     rc = setup_security(c);
@@ -1000,8 +927,10 @@ connect_client(struct cat *c)
     if (rc == PARLEY_EADDR || rc == PARLEY_EPORT) {
         return usage_error("not a HOST[:PORT]: '", c->opt.target);
     }
-    if (rc == PARLEY_ECONNREFUSED && (why = refusal_detail(c)) != NULL) {
-        fprintf(stderr, PROG ": connection refused: %s\n", why);
+    if (rc == PARLEY_ECONNREFUSED || rc == PARLEY_EFULL ||
+        rc == PARLEY_EREJECTED || rc == PARLEY_EVERSION) {
+        fprintf(stderr, PROG ": connection refused: %s\n",
+                parley_client_last_error(c->cli));
         return 1;
     }
     if (rc != PARLEY_OK) {

@@ -107,6 +107,14 @@ PARLEY_API int parley_token_verify(const uint8_t pub[PARLEY_KEY_SIZE],
                                    const uint8_t token[PARLEY_TOKEN_SIZE],
                                    uint64_t now_unix_s, uint64_t *user_id);
 
+/*
+ * A sentence for a PARLEY_SECURITY_* detail code (the app_code of a
+ * CONNECT_FAILED or DISCONNECT event whose reason is
+ * PARLEY_REASON_SECURITY), e.g. "wrong or missing pre-shared key". For an
+ * unknown code, "security check failed". Never NULL; static storage.
+ */
+PARLEY_API const char *parley_security_detail_text(uint32_t detail);
+
 #ifdef __cplusplus
 }
 #endif

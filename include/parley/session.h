@@ -3,8 +3,8 @@
  * name, user events by 64-bit id with typed payloads, send to one client
  * or to all, a client's send_all relayed to every client (the sender
  * included) carrying the sender's name, kick with a reason, and connect
- * and disconnect events. Runs on parley's reliable UDP transport; the
- * layer sits on a transport ops table so that TCP can carry it as well.
+ * and disconnect events. Runs on parley's reliable UDP transport or,
+ * chosen at server start and client create, on TCP (parley_tcp).
  * docs/events.md shows each viznet call and its parley equivalent.
  */
 #ifndef PARLEY_SESSION_H
@@ -12,6 +12,7 @@
 
 #include "host.h"
 #include "payload.h"
+#include "tcp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,7 +31,12 @@ typedef uint64_t parley_client_id;
 /* What carries the session. */
 typedef enum parley_session_transport {
     PARLEY_TRANSPORT_UDP = 0, /* parley's reliable UDP (parley_host) */
-    PARLEY_TRANSPORT_TCP = 1  /* not yet: PARLEY_ENOTSUP */
+    PARLEY_TRANSPORT_TCP = 1  /* TCP (parley_tcp): for networks that
+                                 block UDP; the same API and events.
+                                 Unreliable sends travel reliably (and
+                                 are dropped when the connection is
+                                 backed up); no link simulator.
+                                 docs/events.md, "Over TCP" */
 } parley_session_transport;
 
 /* Flags for the send calls. */
@@ -123,6 +129,12 @@ typedef struct parley_server_config {
     const parley_host_config *udp;      /* NULL, or transport settings to use
                                            (bind, accept and max_peers are set
                                            from the fields above) */
+    const parley_tcp_options *tcp;      /* TCP: NULL (keepalive every 1 s, a
+                                           peer silent for 5 s is lost), or
+                                           options to use; header and
+                                           max_datagram are the session's.
+                                           idle_timeout_ms needs a shorter
+                                           keepalive_ms (else EINVAL) */
 } parley_server_config;
 
 /* Fills *cfg with the defaults above. */
@@ -131,7 +143,7 @@ PARLEY_API void parley_server_config_init(parley_server_config *cfg);
 /*
  * Starts a server (viznet.server.start). Returns PARLEY_OK, PARLEY_EINVAL
  * (a bad field, e.g. a name that is too long or not UTF-8),
- * PARLEY_ENOTSUP (TCP), PARLEY_EADDR, PARLEY_EADDRINUSE, PARLEY_ENOMEM or
+ * PARLEY_EADDR, PARLEY_EADDRINUSE, PARLEY_ENOMEM or
  * another socket error.
  */
 PARLEY_API int parley_server_start(const parley_server_config *cfg,
@@ -223,7 +235,8 @@ PARLEY_API int parley_server_fd(parley_server *srv);
 PARLEY_API int parley_server_next_timeout_ms(parley_server *srv);
 /* Safe from any thread. */
 PARLEY_API int parley_server_interrupt(parley_server *srv);
-/* The link simulator on the server's datagrams (see parley_host_set_sim). */
+/* The link simulator on the server's datagrams (see parley_host_set_sim).
+   PARLEY_ENOTSUP over TCP. */
 PARLEY_API int parley_server_set_sim(parley_server *srv,
                                      const parley_sim_config *outgoing,
                                      const parley_sim_config *incoming);
@@ -238,12 +251,14 @@ typedef struct parley_client_config {
     size_t max_payload;          /* largest payload accepted; default 1 MiB */
     parley_session_transport transport; /* default UDP */
     const parley_host_config *udp;      /* NULL, or transport settings */
+    const parley_tcp_options *tcp;      /* TCP: as in parley_server_config;
+                                           copied at create */
 } parley_client_config;
 
 PARLEY_API void parley_client_config_init(parley_client_config *cfg);
 
-/* Returns PARLEY_OK, PARLEY_EINVAL, PARLEY_ENOTSUP or PARLEY_ENOMEM.
-   Nothing is opened until connect. */
+/* Returns PARLEY_OK, PARLEY_EINVAL or PARLEY_ENOMEM. Nothing is opened
+   until connect. */
 PARLEY_API int parley_client_create(const parley_client_config *cfg,
                                     parley_client **out);
 
@@ -259,7 +274,9 @@ PARLEY_API parley_event_table *parley_client_events(parley_client *cli);
  * connected), PARLEY_EADDR, PARLEY_EPORT, PARLEY_ERESOLVE,
  * PARLEY_ETIMEDOUT (no answer), PARLEY_EFULL (the server is full),
  * PARLEY_EREJECTED (refused; parley_client_last_error says why),
- * PARLEY_EVERSION or a socket error.
+ * PARLEY_EVERSION or a socket error (over TCP: PARLEY_ECONNREFUSED when
+ * nothing listens, PARLEY_ENETUNREACH, PARLEY_EPROTO when what answers
+ * is not a parley session server).
  */
 PARLEY_API int parley_client_connect(parley_client *cli, const char *addr);
 
@@ -311,7 +328,9 @@ PARLEY_API int parley_client_service(parley_client *cli, int timeout_ms,
                                      parley_session_event *ev);
 
 /* The connection's transport statistics (RTT, loss, bytes, unacked
-   messages...). PARLEY_OK or PARLEY_ENOTCONN. */
+   messages...). Over TCP: bytes, messages, out_buffer_bytes and
+   packets_lost (unreliable events dropped because the connection was
+   backed up); no RTT. PARLEY_OK or PARLEY_ENOTCONN. */
 PARLEY_API int parley_client_get_stats(parley_client *cli,
                                        parley_peer_stats *out);
 
@@ -323,7 +342,8 @@ PARLEY_API int parley_client_fd(parley_client *cli);
 PARLEY_API int parley_client_next_timeout_ms(parley_client *cli);
 PARLEY_API int parley_client_interrupt(parley_client *cli);
 
-/* The link simulator on the client's datagrams, kept across connects. */
+/* The link simulator on the client's datagrams, kept across connects.
+   PARLEY_ENOTSUP over TCP. */
 PARLEY_API int parley_client_set_sim(parley_client *cli,
                                      const parley_sim_config *outgoing,
                                      const parley_sim_config *incoming);

@@ -209,3 +209,25 @@ parley_token_verify(const uint8_t pub[PARLEY_KEY_SIZE],
     int r = pl_crypto_token_check(pub, token, now_unix_s, user_id);
     return r == 0 ? PARLEY_OK : r == -1 ? PARLEY_EPROTO : PARLEY_ETIMEDOUT;
 }
+
+const char *
+parley_security_detail_text(uint32_t detail)
+{
+    switch (detail) {
+    case PARLEY_SECURITY_ENCRYPTION:
+        return "encryption mismatch: one side encrypts, the other does not";
+    case PARLEY_SECURITY_PSK:
+        return "wrong or missing pre-shared key";
+    case PARLEY_SECURITY_TOKEN:
+        return "connect token missing, invalid or expired";
+    case PARLEY_SECURITY_NO_IDENTITY:
+        return "the server has no identity key to match the pinned one";
+    case PARLEY_SECURITY_IDENTITY:
+        return "the server's identity key is not the pinned one";
+    case PARLEY_SECURITY_CONFIRM:
+        return "the key exchange did not agree (another pre-shared key, "
+               "or a man in the middle)";
+    default:
+        return "security check failed";
+    }
+}

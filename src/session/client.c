@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parley/security.h"
 #include "session/session_int.h"
 #include "util/alloc.h"
 
@@ -21,6 +22,7 @@ typedef enum cstate {
 struct parley_client {
     parley_client_config cfg;
     parley_host_config udp_cfg; /* a copy of cfg.udp */
+    parley_tcp_options tcp_cfg; /* a copy of cfg.tcp */
     char want_name[PARLEY_NAME_MAX + 1];
     pl_st tr;
     int open;
@@ -68,9 +70,12 @@ parley_client_create(const parley_client_config *cfg, parley_client **out)
          !pl_sess_name_ok(cfg->name, strlen(cfg->name), PARLEY_NAME_MAX))) {
         return PARLEY_EINVAL;
     }
-    if (cfg->transport != PARLEY_TRANSPORT_UDP) {
-        return cfg->transport == PARLEY_TRANSPORT_TCP ? PARLEY_ENOTSUP
-                                                      : PARLEY_EINVAL;
+    if ((cfg->transport != PARLEY_TRANSPORT_UDP &&
+         cfg->transport != PARLEY_TRANSPORT_TCP) ||
+        (cfg->tcp != NULL && cfg->tcp->idle_timeout_ms != 0 &&
+         (cfg->tcp->keepalive_ms == 0 ||
+          cfg->tcp->keepalive_ms >= cfg->tcp->idle_timeout_ms))) {
+        return PARLEY_EINVAL;
     }
     cli = pl_calloc(1, sizeof *cli);
     if (cli == NULL) {
@@ -84,6 +89,10 @@ parley_client_create(const parley_client_config *cfg, parley_client **out)
     if (cfg->udp != NULL) {
         cli->udp_cfg = *cfg->udp;
         cli->cfg.udp = &cli->udp_cfg;
+    }
+    if (cfg->tcp != NULL) {
+        cli->tcp_cfg = *cfg->tcp;
+        cli->cfg.tcp = &cli->tcp_cfg;
     }
     if (cfg->name != NULL) {
         pl_sess_copy_name(cli->want_name, sizeof cli->want_name, cfg->name,
@@ -157,12 +166,18 @@ open_transport(parley_client *cli, parley_family family)
     tc.max_message = (uint32_t)(cli->cfg.max_payload + 1024);
     tc.connect_timeout_ms = cli->cfg.connect_timeout_ms;
     tc.udp = cli->cfg.udp;
-    rc = pl_st_udp_open(&tc, &cli->tr);
+    tc.tcp = cli->cfg.tcp;
+    if (cli->cfg.transport == PARLEY_TRANSPORT_TCP) {
+        rc = pl_st_tcp_open(&tc, &cli->tr);
+    } else {
+        rc = pl_st_udp_open(&tc, &cli->tr);
+    }
     if (rc != PARLEY_OK) {
         return rc;
     }
     cli->open = 1;
-    if (cli->sim_out_on || cli->sim_in_on) {
+    if (cli->cfg.transport == PARLEY_TRANSPORT_UDP &&
+        (cli->sim_out_on || cli->sim_in_on)) {
         rc = cli->tr.ops->set_sim(cli->tr.self,
                                   cli->sim_out_on ? &cli->sim_out : NULL,
                                   cli->sim_in_on ? &cli->sim_in : NULL);
@@ -258,11 +273,21 @@ on_connect_failed(parley_client *cli, const pl_st_event *tev,
     int rc = refused_rc(tev->reason);
 
     cli->state = C_IDLE;
-    set_error(cli, rc, "",
-              tev->reason == PARLEY_REASON_CONNECT_TIMEOUT
-                  ? "no answer from the server"
-              : tev->reason == PARLEY_REASON_FULL ? "the server is full"
-                                                  : "refused by the server");
+    if (tev->reason == PARLEY_REASON_NONE && tev->error != 0) {
+        /* The transport knows what went wrong (TCP: refused, unreachable,
+           reset before the handshake). */
+        rc = tev->error;
+        set_error(cli, rc, "cannot connect: ", parley_strerror(rc));
+    } else if (tev->reason == PARLEY_REASON_SECURITY) {
+        set_error(cli, rc, "", parley_security_detail_text(tev->app_code));
+    } else {
+        set_error(cli, rc, "",
+                  tev->reason == PARLEY_REASON_CONNECT_TIMEOUT
+                      ? "no answer from the server"
+                  : tev->reason == PARLEY_REASON_FULL
+                      ? "the server is full"
+                      : "refused by the server");
+    }
     ev->type = PARLEY_SESSION_SERVER_DISCONNECT;
     ev->leave =
         rc == PARLEY_ETIMEDOUT ? PARLEY_LEAVE_LOST : PARLEY_LEAVE_REFUSED;
@@ -295,7 +320,9 @@ leave_of(parley_client *cli, const pl_st_event *tev, parley_session_event *ev)
     } else {
         ev->leave = PARLEY_LEAVE_LOST;
         snprintf(cli->ev_reason, sizeof cli->ev_reason, "connection lost: %s",
-                 parley_reason_name(tev->reason));
+                 tev->reason == PARLEY_REASON_NONE && tev->error != 0
+                     ? parley_strerror(tev->error)
+                     : parley_reason_name(tev->reason));
     }
 }
 
@@ -685,6 +712,9 @@ parley_client_set_sim(parley_client *cli, const parley_sim_config *outgoing,
 
     if (cli == NULL) {
         return PARLEY_EINVAL;
+    }
+    if (cli->cfg.transport == PARLEY_TRANSPORT_TCP) {
+        return PARLEY_ENOTSUP; /* the simulator works on UDP datagrams */
     }
     /* Check the settings now, even when nothing is open yet. */
     for (int i = 0; i < 2; i++) {

@@ -104,6 +104,10 @@ open_transport(parley_server *srv, const parley_server_config *cfg)
     tc.max_conns = cfg->max_clients;
     tc.max_message = (uint32_t)(cfg->max_payload + 1024);
     tc.udp = cfg->udp;
+    tc.tcp = cfg->tcp;
+    if (cfg->transport == PARLEY_TRANSPORT_TCP) {
+        return pl_st_tcp_open(&tc, &srv->tr);
+    }
     return pl_st_udp_open(&tc, &srv->tr);
 }
 
@@ -127,9 +131,9 @@ parley_server_start(const parley_server_config *cfg, parley_server **out)
     if (cfg == NULL || out == NULL || !config_ok(cfg)) {
         return PARLEY_EINVAL;
     }
-    if (cfg->transport != PARLEY_TRANSPORT_UDP) {
-        return cfg->transport == PARLEY_TRANSPORT_TCP ? PARLEY_ENOTSUP
-                                                      : PARLEY_EINVAL;
+    if (cfg->transport != PARLEY_TRANSPORT_UDP &&
+        cfg->transport != PARLEY_TRANSPORT_TCP) {
+        return PARLEY_EINVAL;
     }
     srv = pl_calloc(1, sizeof *srv);
     if (srv == NULL) {
@@ -141,6 +145,7 @@ parley_server_start(const parley_server_config *cfg, parley_server **out)
     srv->cfg.name = srv->name;
     srv->cfg.bind_addr = NULL; /* the caller's memory: not kept */
     srv->cfg.udp = NULL;
+    srv->cfg.tcp = NULL;
     rc = parley_event_table_create(&srv->events);
     if (rc == PARLEY_OK) {
         rc = open_transport(srv, cfg);
@@ -467,7 +472,9 @@ on_disconnect(parley_server *srv, sclient *c, const pl_st_event *tev,
     } else {
         ev->leave = PARLEY_LEAVE_LOST;
         snprintf(srv->ev_reason, sizeof srv->ev_reason, "connection lost: %s",
-                 parley_reason_name(tev->reason));
+                 tev->reason == PARLEY_REASON_NONE && tev->error != 0
+                     ? parley_strerror(tev->error)
+                     : parley_reason_name(tev->reason));
     }
     ev->type = PARLEY_SESSION_CLIENT_DISCONNECT;
     drop_client(srv, c);

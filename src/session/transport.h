@@ -3,7 +3,7 @@
  * transport model): connections by 64-bit id, reliable-ordered and
  * unreliable-sequenced messages, graceful disconnect with a code, events
  * polled one at a time, statistics. UDP (parley_host) implements it in
- * transport_udp.c; a TCP transport plugs in the same way.
+ * transport_udp.c, TCP (parley_tcp) in transport_tcp.c.
  */
 #ifndef PL_SESSION_TRANSPORT_H
 #define PL_SESSION_TRANSPORT_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "parley/host.h"
+#include "parley/tcp.h"
 
 typedef enum pl_st_event_type {
     PL_ST_NONE = 0,
@@ -30,6 +31,9 @@ typedef struct pl_st_event {
     const uint8_t *data;  /* RECEIVE: valid until release */
     size_t len;
     int reliable;      /* RECEIVE */
+    int error;         /* CONNECT_FAILED, DISCONNECT: a parley_err when
+                          the transport knows one (TCP: refused,
+                          unreachable, reset), else 0 */
     parley_event raw_; /* the transport's own, for release */
 } pl_st_event;
 
@@ -41,6 +45,8 @@ typedef struct pl_st_config {
     uint32_t max_message;
     uint32_t connect_timeout_ms;
     const parley_host_config *udp; /* UDP: a base configuration or NULL */
+    const parley_tcp_options *tcp; /* TCP: keepalive, idle timeout...;
+                                      NULL: the defaults */
 } pl_st_config;
 
 typedef struct pl_st_ops {
@@ -73,5 +79,12 @@ typedef struct pl_st {
 
 /* Opens the UDP transport. Errors as parley_host_create. */
 int pl_st_udp_open(const pl_st_config *cfg, pl_st *out);
+
+/*
+ * Opens the TCP transport: a listener on cfg->bind when accept_incoming,
+ * else a client manager. Errors as parley_tcp_create and
+ * parley_tcp_listen; PARLEY_EINVAL for a bad cfg->tcp.
+ */
+int pl_st_tcp_open(const pl_st_config *cfg, pl_st *out);
 
 #endif

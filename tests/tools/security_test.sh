@@ -201,7 +201,7 @@ check "--pin with the relay's key: connects and chats" \
           "$tmp/pinned.out"'
 cat_run wrongpin "$id_port" --pin "$otherpub"
 check "--pin with another key: exit 1, 'identity key is not'" \
-    refused wrongpin "the server's identity key is not the one --pin gave"
+    refused wrongpin "the server's identity key is not the pinned one"
 cat_run unkeyed "$keyed_port" --key-file "$tmp/psk.raw" --pin "$pub"
 check "--pin at a relay without an identity: exit 1, 'no identity key'" \
     refused unkeyed 'the server has no identity key'
