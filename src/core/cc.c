@@ -12,6 +12,13 @@
  * overflow because the floor is the delivered rate times the *minimum*
  * RTT. Growth is NewReno's rather than CUBIC's because the windows here
  * are small and Reno-friendly mode would dominate CUBIC anyway.
+ * Random loss: when a loss comes with no standing queue (the recent
+ * minimum RTT is within noise of the path's minimum), the window still
+ * drops to the floor, but ssthresh stays at least twice the measured
+ * bandwidth-delay product (BBR's in-flight cap) so slow start resumes,
+ * and acks keep growing the window during that recovery. A few percent of
+ * random loss then no longer holds the window at a few packets, while a
+ * loss with a standing queue behind it is still answered as congestion.
  * Pacing: rate = gain x cwnd / srtt (gain 2 in slow start, 1.25 after, as
  * Linux does), through a token bucket with a small burst.
  */
@@ -20,6 +27,10 @@
 #define CC_INITIAL_PACKETS 10
 #define CC_INITIAL_MAX 14720 /* RFC 9002 kInitialWindow */
 #define CC_MIN_PACKETS 2
+/* in_recovery: a congestion backoff (acks of older packets earn nothing),
+   or a random-loss one (they still grow the window). */
+#define CC_RECOVERY 1
+#define CC_RECOVERY_RANDOM 2
 
 void
 pl_cc_init(pl_cc *cc, uint64_t mss)
@@ -55,10 +66,12 @@ pl_cc_can_send(const pl_cc *cc, uint64_t bytes_in_flight, uint64_t size)
 void
 pl_cc_on_ack(pl_cc *cc, uint64_t size, uint64_t sent_time, int cwnd_limited)
 {
-    if (cc->in_recovery && sent_time <= cc->recovery_start) {
+    if (cc->in_recovery == CC_RECOVERY && sent_time <= cc->recovery_start) {
         return;
     }
-    cc->in_recovery = 0;
+    if (sent_time > cc->recovery_start) {
+        cc->in_recovery = 0;
+    }
     if (!cwnd_limited) {
         return;
     }
@@ -130,19 +143,32 @@ pl_cc_bw(const pl_cc *cc)
    A queue "stands" when even the recent minimum RTT is above the path's
    minimum by more than the noise (min_rtt / 8, or twice the RTT
    variation when jitter is larger than that). */
-static uint64_t
-floor_rtt(const pl_cc *cc, uint64_t min_rtt_us, uint64_t srtt_us,
-          uint64_t rttvar_us)
+static int
+no_standing_queue(const pl_cc *cc, uint64_t min_rtt_us, uint64_t rttvar_us)
 {
     uint64_t recent = pl_cc_recent_min_rtt(cc);
     uint64_t noise = min_rtt_us / 8 > 1000 ? min_rtt_us / 8 : 1000;
     if (2 * rttvar_us > noise) {
         noise = 2 * rttvar_us;
     }
-    if (recent != 0 && recent <= min_rtt_us + noise && srtt_us > min_rtt_us) {
+    return min_rtt_us != 0 && recent != 0 && recent <= min_rtt_us + noise;
+}
+
+static uint64_t
+floor_rtt(const pl_cc *cc, uint64_t min_rtt_us, uint64_t srtt_us,
+          uint64_t rttvar_us)
+{
+    if (no_standing_queue(cc, min_rtt_us, rttvar_us) && srtt_us > min_rtt_us) {
         return srtt_us;
     }
     return min_rtt_us;
+}
+
+/* bytes/s * us / 1e6, guarded against overflow. */
+static uint64_t
+bdp(uint64_t bw, uint64_t rtt_us)
+{
+    return bw > UINT64_MAX / (rtt_us + 1) ? UINT64_MAX : bw * rtt_us / 1000000;
 }
 
 void
@@ -153,16 +179,14 @@ pl_cc_on_loss(pl_cc *cc, uint64_t sent_time, uint64_t now, uint64_t min_rtt_us,
         return;
     }
     cc->congestion_events++;
-    cc->in_recovery = 1;
+    cc->in_recovery = CC_RECOVERY;
     cc->recovery_start = now;
     uint64_t half = cc->cwnd / 2;
     uint64_t floor = 0;
     uint64_t rtt =
         min_rtt_us ? floor_rtt(cc, min_rtt_us, srtt_us, rttvar_us) : 0;
     if (rtt > 0) {
-        /* bytes/s * us / 1e6, guarded against overflow. */
-        uint64_t bw = pl_cc_bw(cc);
-        floor = bw > UINT64_MAX / rtt ? UINT64_MAX : bw * rtt / 1000000;
+        floor = bdp(pl_cc_bw(cc), rtt);
     }
     uint64_t ss = half > floor ? half : floor;
     if (ss > cc->cwnd) {
@@ -174,6 +198,22 @@ pl_cc_on_loss(pl_cc *cc, uint64_t sent_time, uint64_t now, uint64_t min_rtt_us,
     cc->ssthresh = ss;
     cc->cwnd = ss;
     cc->ca_acked = 0;
+    if (no_standing_queue(cc, min_rtt_us, rttvar_us)) {
+        /* Random loss: the window shrank to what was delivered per RTT,
+           but slow start may win back up to twice the measured
+           bandwidth-delay product (BBR's in-flight cap) before additive
+           growth takes over. The bandwidth filter then sees the higher
+           delivery rate, so the window keeps climbing while the path
+           delivers more, and stops where a queue starts to stand. */
+        uint64_t cap = 2 * bdp(pl_cc_bw(cc), pl_cc_recent_min_rtt(cc));
+        if (cap > cc->ssthresh) {
+            cc->ssthresh = cap;
+        }
+        /* Still one backoff per round trip, but acks keep growing the
+           window meanwhile: waiting out a recovery per loss would let
+           a few percent of random loss hold the window down. */
+        cc->in_recovery = CC_RECOVERY_RANDOM;
+    }
 }
 
 void

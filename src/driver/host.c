@@ -339,8 +339,11 @@ wait_io(parley_host *h, uint64_t now, uint64_t until)
 {
     pl_os_poll_event evs[4];
     size_t got = 0;
-    int ms = until == UINT64_MAX ? -1 : wait_ms_until(now, until);
-    if (pl_os_poller_wait(h->poller, ms, evs, 4, &got) != PARLEY_OK) {
+    /* Microseconds, not milliseconds: pacing gaps are often shorter. */
+    int64_t us = until == UINT64_MAX ? -1
+                 : until <= now      ? 0
+                                     : (int64_t)(until - now);
+    if (pl_os_poller_wait_us(h->poller, us, evs, 4, &got) != PARLEY_OK) {
         return;
     }
     for (size_t i = 0; i < got; i++) {

@@ -230,6 +230,15 @@ int pl_os_poller_del(pl_os_poller *p, int fd);
 int pl_os_poller_wait(pl_os_poller *p, int timeout_ms, pl_os_poll_event *out,
                       size_t cap, size_t *got);
 
+/*
+ * As pl_os_poller_wait with the timeout in microseconds (negative:
+ * forever). Waits under a millisecond are kept to the microsecond where
+ * the OS allows (ppoll on Linux) instead of being rounded up to a whole
+ * millisecond: a paced sender's gaps are often that short.
+ */
+int pl_os_poller_wait_us(pl_os_poller *p, int64_t timeout_us,
+                         pl_os_poll_event *out, size_t cap, size_t *got);
+
 /* ---- wakeup ---------------------------------------------------------- */
 
 /* Backends: eventfd on Linux (PL_OS_HAVE_EVENTFD, off with

@@ -6,6 +6,7 @@
 #include "platform/poller_impl.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "util/alloc.h"
 
@@ -177,4 +178,54 @@ pl_os_poller_wait(pl_os_poller *p, int timeout_ms, pl_os_poll_event *out,
     }
     *got = 0;
     return p->ops->wait(p, timeout_ms < 0 ? -1 : timeout_ms, out, cap, got);
+}
+
+/*
+ * Sleeps up to us (< 1 ms) until something the poller watches is ready.
+ * epoll and poll() count whole milliseconds, which would stall a paced
+ * sender for up to a millisecond per gap; ppoll takes a timespec. With
+ * epoll the epoll descriptor itself is polled (it is readable whenever a
+ * wait would report something); with poll() the descriptor array is.
+ */
+#if defined(__linux__)
+static int
+sleep_short(pl_os_poller *p, uint64_t us)
+{
+    struct timespec ts = {0, (long)us * 1000};
+    struct pollfd one = {p->epfd, POLLIN, 0};
+    int n = p->backend == PL_OS_POLLER_EPOLL
+                ? ppoll(&one, 1, &ts, NULL)
+                : ppoll(p->pfd, (nfds_t)p->npfd, &ts, NULL);
+    if (n < 0 && errno == EINTR) {
+        return PARLEY_EINTR;
+    }
+    return PARLEY_OK;
+}
+#endif
+
+int
+pl_os_poller_wait_us(pl_os_poller *p, int64_t timeout_us, pl_os_poll_event *out,
+                     size_t cap, size_t *got)
+{
+    if (!p || !out || cap == 0 || !got) {
+        return PARLEY_EINVAL;
+    }
+    *got = 0;
+    if (timeout_us < 0) {
+        return p->ops->wait(p, -1, out, cap, got);
+    }
+    if (timeout_us == 0 || timeout_us >= 1000) {
+        int64_t ms = (timeout_us + 999) / 1000;
+        return p->ops->wait(p, ms > 0x7fffffff ? 0x7fffffff : (int)ms, out, cap,
+                            got);
+    }
+#if defined(__linux__)
+    int rc = sleep_short(p, (uint64_t)timeout_us);
+    if (rc != PARLEY_OK) {
+        return rc;
+    }
+    return p->ops->wait(p, 0, out, cap, got);
+#else
+    return p->ops->wait(p, 1, out, cap, got);
+#endif
 }

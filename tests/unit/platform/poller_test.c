@@ -117,6 +117,44 @@ PT_TEST(timeout_honoured_both_backends)
     }
 }
 
+/* A 300 us wait is kept to the microsecond, not rounded up to 1 ms, and
+   never ends early; readiness still ends it at once. */
+PT_TEST(microsecond_waits_both_backends)
+{
+    for (size_t i = 0; i < 2; i++) {
+        pl_os_poller *p = make_poller(backends[i]);
+        if (!p) {
+            continue;
+        }
+        parley_udp *u;
+        parley_addr a;
+        open_loopback_udp(&u, &a);
+        PT_OK(pl_os_poller_add(p, parley_udp_fd(u), PL_OS_POLL_IN, u));
+        pl_os_poll_event ev[2];
+        size_t got = 7;
+        uint64_t best = UINT64_MAX;
+        for (int k = 0; k < 20; k++) {
+            uint64_t t0 = parley_time_us();
+            PT_OK(pl_os_poller_wait_us(p, 300, ev, 2, &got));
+            uint64_t dt = parley_time_us() - t0;
+            PT_EQ_INT(got, 0);
+            PT_GE_U64(dt, 300);
+            best = dt < best ? dt : best;
+        }
+        printf("  %s: best 300 us wait took %llu us\n", backend_names[i],
+               (unsigned long long)best);
+        PT_LT_U64(best, 1000); /* a rounded-up wait takes >= 1000 */
+        PT_OK(parley_udp_send(u, &a, "x", 1));
+        uint64_t t0 = parley_time_us();
+        PT_OK(pl_os_poller_wait_us(p, 900, ev, 2, &got));
+        PT_EQ_INT(got, 1);
+        PT_TRUE(ev[0].user == u);
+        PT_LT_U64(parley_time_us() - t0, 900);
+        pl_os_poller_destroy(p);
+        parley_udp_close(u);
+    }
+}
+
 PT_TEST(registration_rules_both_backends)
 {
     for (size_t i = 0; i < 2; i++) {
@@ -265,8 +303,9 @@ PT_TEST(wakeup_pipe_survives_many_signals)
 }
 
 PT_MAIN(PT_RUN(udp_readiness_both_backends)
-            PT_RUN(timeout_honoured_both_backends)
-                PT_RUN(registration_rules_both_backends)
-                    PT_RUN(small_out_array_does_not_starve)
-                        PT_RUN(wakeup_from_thread_all_combinations)
-                            PT_RUN(wakeup_pipe_survives_many_signals))
+            PT_RUN(microsecond_waits_both_backends)
+                PT_RUN(timeout_honoured_both_backends)
+                    PT_RUN(registration_rules_both_backends)
+                        PT_RUN(small_out_array_does_not_starve)
+                            PT_RUN(wakeup_from_thread_all_combinations)
+                                PT_RUN(wakeup_pipe_survives_many_signals))
