@@ -4,8 +4,9 @@
  * line. At the end of stdin it waits for every reliable event to be
  * acknowledged, keeps receiving for --wait seconds (or --count events),
  * and leaves gracefully. Connections are encrypted; --key-file, --pin and
- * --no-encrypt choose the security mode (docs/SECURITY.md). Written on the
- * public parley API, POSIX and jansson only.
+ * --no-encrypt choose the security mode (docs/SECURITY.md). --tcp joins
+ * over TCP instead of UDP (plain). Written on the public parley API,
+ * POSIX and jansson only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -53,6 +54,9 @@ static const char usage_text[] =
     "                     parley-relay --gen-keys printed)\n"
     "  --no-encrypt       plain connection, for trusted LANs; the server\n"
     "                     must run with --no-encrypt too\n"
+    "  --tcp              connect over TCP (to parley-relay --tcp-port),\n"
+    "                     for networks that block UDP; not encrypted, so\n"
+    "                     not with --key-file, --pin or --no-encrypt\n"
     "  -h, --help         print this text\n"
     "Exit status: 0 done, 1 cannot connect (also a refused key, pin or\n"
     "encryption setting: the reason is printed) or connection lost, 2 bad\n"
@@ -65,6 +69,7 @@ struct options {
     const char *key_file;
     const char *pin;
     int no_encrypt;
+    int tcp;
     double wait_s;
     int have_wait;
     uint64_t count;
@@ -123,6 +128,10 @@ parse_args(int argc, char **argv, struct options *o)
             o->no_encrypt = 1;
             continue;
         }
+        if (strcmp(a, "--tcp") == 0) {
+            o->tcp = 1;
+            continue;
+        }
         if (strcmp(a, "--name") && strcmp(a, "--events") &&
             strcmp(a, "--wait") && strcmp(a, "--count") &&
             strcmp(a, "--key-file") && strcmp(a, "--pin")) {
@@ -168,6 +177,11 @@ parse_args(int argc, char **argv, struct options *o)
     if (o->no_encrypt && (o->key_file || o->pin)) {
         return usage_error("--no-encrypt cannot be combined with "
                            "--key-file or --pin",
+                           NULL);
+    }
+    if (o->tcp && (o->key_file || o->pin || o->no_encrypt)) {
+        return usage_error("--tcp cannot be combined with --key-file, --pin "
+                           "or --no-encrypt (TCP is not encrypted)",
                            NULL);
     }
     return 0;
@@ -906,7 +920,11 @@ connect_client(struct cat *c)
     }
     parley_client_config_init(&cfg);
     cfg.name = c->opt.name;
-    cfg.udp = &c->udp;
+    if (c->opt.tcp) {
+        cfg.transport = PARLEY_TRANSPORT_TCP;
+    } else {
+        cfg.udp = &c->udp;
+    }
     rc = parley_client_create(&cfg, &c->cli);
     if (rc != PARLEY_OK) {
         return usage_error("--name: not a valid name (1-64 bytes of "
@@ -938,8 +956,8 @@ connect_client(struct cat *c)
                 parley_strerror(rc), parley_client_last_error(c->cli));
         return 1;
     }
-    fprintf(stderr, PROG ": connected to %s as %s\n", c->opt.target,
-            parley_client_name(c->cli));
+    fprintf(stderr, PROG ": connected to %s%s as %s\n", c->opt.target,
+            c->opt.tcp ? " (tcp)" : "", parley_client_name(c->cli));
     print_line(json_pack("{s:s}", "type", "connected"));
     return 0;
 }

@@ -6,6 +6,7 @@
  * on SIGINT/SIGTERM tells every client before it exits. Connections are
  * encrypted; --key-file admits only clients with the pre-shared key,
  * --identity proves a key pair made with --gen-keys (docs/SECURITY.md).
+ * --tcp-port also takes (plain) TCP clients into the same room.
  * Written on the public parley API and POSIX only.
  */
 #include <errno.h>
@@ -32,6 +33,10 @@ static const char usage_text[] =
     "on parley_client): an event a client sends to all reaches every\n"
     "client, the sender included, carrying the sender's name.\n"
     "  --port PORT        UDP port to listen on (default 14950; 0: any)\n"
+    "  --tcp-port PORT    also accept clients over TCP on this port (0:\n"
+    "                     any), for networks that block UDP; they join\n"
+    "                     the same room. TCP is not encrypted, so not\n"
+    "                     with --key-file or --identity\n"
     "  --bind ADDR        address to listen on (default 0.0.0.0; :: for\n"
     "                     IPv6 and IPv4)\n"
     "  --max-clients N    clients at once, 1..65536 (default 64)\n"
@@ -64,6 +69,8 @@ struct options {
     const char *identity;
     const char *gen_keys;
     int no_encrypt;
+    int tcp; /* --tcp-port given */
+    uint32_t tcp_port;
 };
 
 /* Key material for the host config; it is copied at start. */
@@ -126,10 +133,10 @@ parse_args(int argc, char **argv, struct options *o)
             o->no_encrypt = 1;
             continue;
         }
-        if (strcmp(a, "--port") && strcmp(a, "--bind") &&
-            strcmp(a, "--max-clients") && strcmp(a, "--stats") &&
-            strcmp(a, "--key-file") && strcmp(a, "--identity") &&
-            strcmp(a, "--gen-keys")) {
+        if (strcmp(a, "--port") && strcmp(a, "--tcp-port") &&
+            strcmp(a, "--bind") && strcmp(a, "--max-clients") &&
+            strcmp(a, "--stats") && strcmp(a, "--key-file") &&
+            strcmp(a, "--identity") && strcmp(a, "--gen-keys")) {
             fprintf(stderr, PROG ": unknown option '%s'\n", a);
             fputs(usage_text, stderr);
             return 2;
@@ -159,6 +166,11 @@ parse_args(int argc, char **argv, struct options *o)
             if (parse_uint(a, v, 0, 65535, &o->port) != 0) {
                 return 2;
             }
+        } else if (strcmp(a, "--tcp-port") == 0) {
+            if (parse_uint(a, v, 0, 65535, &o->tcp_port) != 0) {
+                return 2;
+            }
+            o->tcp = 1;
         } else if (strcmp(a, "--max-clients") == 0) {
             if (parse_uint(a, v, 1, 65536, &o->max_clients) != 0) {
                 return 2;
@@ -176,6 +188,13 @@ parse_args(int argc, char **argv, struct options *o)
     if (o->no_encrypt && (o->key_file || o->identity)) {
         fprintf(stderr, PROG ": --no-encrypt cannot be combined with "
                              "--key-file or --identity\n");
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if (o->tcp && (o->key_file || o->identity)) {
+        fprintf(stderr, PROG ": --tcp-port cannot be combined with "
+                             "--key-file or --identity (TCP clients are "
+                             "not encrypted or authenticated)\n");
         fputs(usage_text, stderr);
         return 2;
     }
@@ -409,7 +428,17 @@ start(const struct options *o, const parley_host_config *udp,
     cfg.max_clients = o->max_clients;
     cfg.name = "relay";
     cfg.udp = udp;
+    cfg.serve_tcp = o->tcp;
+    cfg.tcp_port = (uint16_t)o->tcp_port;
     rc = parley_server_start(&cfg, srv);
+    if (rc != PARLEY_OK && o->tcp) {
+        fprintf(stderr,
+                PROG ": cannot listen on %s UDP port %u and TCP port %u: "
+                     "%s\n",
+                o->bind, (unsigned)o->port, (unsigned)o->tcp_port,
+                parley_strerror(rc));
+        return 1;
+    }
     if (rc != PARLEY_OK) {
         fprintf(stderr, PROG ": cannot listen on %s port %u: %s\n", o->bind,
                 (unsigned)o->port, parley_strerror(rc));
@@ -422,7 +451,15 @@ start(const struct options *o, const parley_host_config *udp,
                 udp->psk ? "encrypted; clients need the pre-shared key"
                          : "not encrypted (--no-encrypt)");
     }
+    if (o->tcp) {
+        fprintf(stderr, PROG ": TCP clients are not encrypted\n");
+    }
     fprintf(stderr, PROG ": listening on %s\n", text);
+    if (o->tcp) {
+        parley_server_local_addr_of(*srv, PARLEY_TRANSPORT_TCP, &local);
+        format_addr(&local, text, sizeof text);
+        fprintf(stderr, PROG ": listening on %s (tcp)\n", text);
+    }
     return 0;
 }
 
@@ -469,7 +506,7 @@ int
 main(int argc, char **argv)
 {
     struct options o = {
-        "0.0.0.0", PARLEY_SESSION_PORT, 64, 0, 0, 0, NULL, NULL, NULL, 0};
+        "0.0.0.0", PARLEY_SESSION_PORT, 64, 0, 0, 0, NULL, NULL, NULL, 0, 0, 0};
     struct keys keys;
     parley_host_config udp;
     parley_server *srv = NULL;

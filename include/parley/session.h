@@ -4,7 +4,8 @@
  * or to all, a client's send_all relayed to every client (the sender
  * included) carrying the sender's name, kick with a reason, and connect
  * and disconnect events. Runs on parley's reliable UDP transport or,
- * chosen at server start and client create, on TCP (parley_tcp).
+ * chosen at server start and client create, on TCP (parley_tcp); a
+ * server can serve both at once (serve_tcp).
  * docs/events.md shows each viznet call and its parley equivalent.
  */
 #ifndef PARLEY_SESSION_H
@@ -135,6 +136,11 @@ typedef struct parley_server_config {
                                            max_datagram are the session's.
                                            idle_timeout_ms needs a shorter
                                            keepalive_ms (else EINVAL) */
+    int serve_tcp;     /* UDP only: also accept TCP clients, on bind_addr
+                          and tcp_port, into the same session (one
+                          client table, names unique across both);
+                          default 0. EINVAL with transport TCP */
+    uint16_t tcp_port; /* serve_tcp: the TCP port; 0: ephemeral */
 } parley_server_config;
 
 /* Fills *cfg with the defaults above. */
@@ -230,13 +236,21 @@ PARLEY_API int parley_server_on_type(parley_server *srv,
 PARLEY_API int parley_server_service(parley_server *srv, int timeout_ms,
                                      parley_session_event *ev);
 
+/* The address the server listens on (with serve_tcp: the UDP one). */
 PARLEY_API int parley_server_local_addr(parley_server *srv, parley_addr *out);
+/* The address the server listens on for transport: PARLEY_OK, or
+   PARLEY_ENOENT when it does not serve that transport. */
+PARLEY_API int parley_server_local_addr_of(parley_server *srv,
+                                           parley_session_transport transport,
+                                           parley_addr *out);
+/* A descriptor readable when service has work (with serve_tcp: an epoll
+   descriptor covering both transports). */
 PARLEY_API int parley_server_fd(parley_server *srv);
 PARLEY_API int parley_server_next_timeout_ms(parley_server *srv);
 /* Safe from any thread. */
 PARLEY_API int parley_server_interrupt(parley_server *srv);
 /* The link simulator on the server's datagrams (see parley_host_set_sim).
-   PARLEY_ENOTSUP over TCP. */
+   PARLEY_ENOTSUP over TCP; with serve_tcp it acts on the UDP clients. */
 PARLEY_API int parley_server_set_sim(parley_server *srv,
                                      const parley_sim_config *outgoing,
                                      const parley_sim_config *incoming);

@@ -3,11 +3,14 @@
  * welcomed under a unique name; their events are checked and handed to
  * the app, and send_all events are relayed to every client with the
  * sender's name. Kick and stop tell clients why with a BYE before the
- * transport's graceful disconnect.
+ * transport's graceful disconnect. With serve_tcp one server holds a UDP
+ * and a TCP transport and its client table spans both.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "session/session_int.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -17,9 +20,14 @@
 #define SWEEP_US 100000
 /* Suffixes tried to make a name unique. */
 #define MAX_SUFFIX 100000
+/* With serve_tcp, a TCP client's id is its connection id with this bit
+   (transport ids keep a 32-bit generation above a slot, so it is free). */
+#define TCP_TAG ((uint64_t)1 << 63)
 
 typedef struct sclient {
-    uint64_t conn;
+    uint64_t id;   /* parley_client_id: the key in the table */
+    uint64_t conn; /* the transport's connection id */
+    size_t t;      /* which transport: index into tr */
     parley_addr addr;
     int active;  /* welcomed */
     int leaving; /* kicked or stopping: no more events to it */
@@ -32,7 +40,13 @@ typedef struct sclient {
 } sclient;
 
 struct parley_server {
-    pl_st tr;
+    pl_st tr[2]; /* tr[0]: the configured transport; tr[1]: serve_tcp's */
+    size_t ntr;
+    size_t next_tr;     /* serve_tcp: which transport is asked first */
+    pl_os_poller *poll; /* serve_tcp: waits on both transports' fds */
+    pl_os_wakeup *wake; /* serve_tcp: interrupt's */
+    atomic_int interrupted;
+    size_t held_t; /* the transport held came from */
     parley_server_config cfg;
     char name[PARLEY_NAME_MAX + 1];
     pl_idmap clients; /* conn -> sclient */
@@ -67,9 +81,16 @@ parley_server_config_init(parley_server_config *cfg)
 }
 
 static sclient *
-find(parley_server *srv, uint64_t conn)
+find(parley_server *srv, uint64_t id)
 {
-    return pl_idmap_get(&srv->clients, conn);
+    return pl_idmap_get(&srv->clients, id);
+}
+
+/* The transport a client is on. */
+static pl_st *
+trof(parley_server *srv, const sclient *c)
+{
+    return &srv->tr[c->t];
 }
 
 static void
@@ -78,7 +99,7 @@ drop_client(parley_server *srv, sclient *c)
     if (!c->active) {
         srv->npending--;
     }
-    pl_idmap_del(&srv->clients, c->conn);
+    pl_idmap_del(&srv->clients, c->id);
     pl_sess_announced_free(&c->announced);
     pl_free(c);
 }
@@ -86,17 +107,16 @@ drop_client(parley_server *srv, sclient *c)
 /* ---- start and stop ---------------------------------------------------- */
 
 static int
-open_transport(parley_server *srv, const parley_server_config *cfg)
+open_one(const parley_server_config *cfg, parley_session_transport kind,
+         uint16_t port, pl_st *out)
 {
     char bind[PARLEY_ADDR_STRLEN + 16];
     pl_st_config tc;
 
     if (strchr(cfg->bind_addr, ':') != NULL && cfg->bind_addr[0] != '[') {
-        snprintf(bind, sizeof bind, "[%s]:%u", cfg->bind_addr,
-                 (unsigned)cfg->port);
+        snprintf(bind, sizeof bind, "[%s]:%u", cfg->bind_addr, (unsigned)port);
     } else {
-        snprintf(bind, sizeof bind, "%s:%u", cfg->bind_addr,
-                 (unsigned)cfg->port);
+        snprintf(bind, sizeof bind, "%s:%u", cfg->bind_addr, (unsigned)port);
     }
     memset(&tc, 0, sizeof tc);
     tc.bind = bind;
@@ -105,10 +125,70 @@ open_transport(parley_server *srv, const parley_server_config *cfg)
     tc.max_message = (uint32_t)(cfg->max_payload + 1024);
     tc.udp = cfg->udp;
     tc.tcp = cfg->tcp;
-    if (cfg->transport == PARLEY_TRANSPORT_TCP) {
-        return pl_st_tcp_open(&tc, &srv->tr);
+    if (kind == PARLEY_TRANSPORT_TCP) {
+        return pl_st_tcp_open(&tc, out);
     }
-    return pl_st_udp_open(&tc, &srv->tr);
+    return pl_st_udp_open(&tc, out);
+}
+
+/* serve_tcp: the TCP transport and a poller over both transports' fds. */
+static int
+open_second(parley_server *srv, const parley_server_config *cfg)
+{
+    int rc = open_one(cfg, PARLEY_TRANSPORT_TCP, cfg->tcp_port, &srv->tr[1]);
+
+    if (rc != PARLEY_OK) {
+        return rc;
+    }
+    srv->ntr = 2;
+    rc = pl_os_poller_create(PL_OS_POLLER_DEFAULT, &srv->poll);
+    if (rc == PARLEY_OK) {
+        rc = pl_os_wakeup_create(PL_OS_WAKEUP_DEFAULT, &srv->wake);
+    }
+    if (rc == PARLEY_OK) {
+        rc = pl_os_poller_add(srv->poll, pl_os_wakeup_fd(srv->wake),
+                              PL_OS_POLL_IN, NULL);
+    }
+    for (size_t i = 0; rc == PARLEY_OK && i < 2; i++) {
+        rc = pl_os_poller_add(srv->poll, srv->tr[i].ops->fd(srv->tr[i].self),
+                              PL_OS_POLL_IN, NULL);
+    }
+    return rc;
+}
+
+static void
+close_transports(parley_server *srv)
+{
+    if (srv->poll != NULL) {
+        pl_os_poller_destroy(srv->poll);
+        srv->poll = NULL;
+    }
+    if (srv->wake != NULL) {
+        pl_os_wakeup_destroy(srv->wake);
+        srv->wake = NULL;
+    }
+    for (size_t i = 0; i < srv->ntr; i++) {
+        srv->tr[i].ops->destroy(srv->tr[i].self);
+    }
+    srv->ntr = 0;
+}
+
+static int
+open_transport(parley_server *srv, const parley_server_config *cfg)
+{
+    int rc = open_one(cfg, cfg->transport, cfg->port, &srv->tr[0]);
+
+    if (rc != PARLEY_OK) {
+        return rc;
+    }
+    srv->ntr = 1;
+    if (cfg->serve_tcp) {
+        rc = open_second(srv, cfg);
+        if (rc != PARLEY_OK) {
+            close_transports(srv);
+        }
+    }
+    return rc;
 }
 
 static int
@@ -131,8 +211,9 @@ parley_server_start(const parley_server_config *cfg, parley_server **out)
     if (cfg == NULL || out == NULL || !config_ok(cfg)) {
         return PARLEY_EINVAL;
     }
-    if (cfg->transport != PARLEY_TRANSPORT_UDP &&
-        cfg->transport != PARLEY_TRANSPORT_TCP) {
+    if ((cfg->transport != PARLEY_TRANSPORT_UDP &&
+         cfg->transport != PARLEY_TRANSPORT_TCP) ||
+        (cfg->serve_tcp && cfg->transport != PARLEY_TRANSPORT_UDP)) {
         return PARLEY_EINVAL;
     }
     srv = pl_calloc(1, sizeof *srv);
@@ -161,7 +242,7 @@ parley_server_start(const parley_server_config *cfg, parley_server **out)
 }
 
 static int
-send_bye(parley_server *srv, uint64_t conn, uint8_t code, const char *reason)
+send_bye(parley_server *srv, const sclient *c, uint8_t code, const char *reason)
 {
     pl_evmsg m = {0};
     size_t len;
@@ -183,7 +264,8 @@ send_bye(parley_server *srv, uint64_t conn, uint8_t code, const char *reason)
     }
     rc = pl_sess_encode(&srv->ob, &m, &len);
     if (rc == PARLEY_OK) {
-        rc = srv->tr.ops->send(srv->tr.self, conn, srv->ob.p, len, 1, 0);
+        rc = trof(srv, c)->ops->send(trof(srv, c)->self, c->conn, srv->ob.p,
+                                     len, 1, 0);
     }
     return rc;
 }
@@ -204,8 +286,74 @@ static void
 release_held(parley_server *srv)
 {
     if (srv->held.type != PL_ST_NONE) {
-        srv->tr.ops->release(srv->tr.self, &srv->held);
+        pl_st *tr = &srv->tr[srv->held_t];
+        tr->ops->release(tr->self, &srv->held);
     }
+}
+
+/* The shortest wait: a (negative: none) or any transport's timer. */
+static int
+min_timeout(parley_server *srv, int a)
+{
+    for (size_t i = 0; i < srv->ntr; i++) {
+        int t = srv->tr[i].ops->next_timeout_ms(srv->tr[i].self);
+        if (t >= 0 && (a < 0 || t < a)) {
+            a = t;
+        }
+    }
+    return a;
+}
+
+/*
+ * One event from either transport (serve_tcp), asking them in turn,
+ * waiting up to timeout_ms (negative: no end) on both fds. As a
+ * transport's service; *t gets the transport the event came from.
+ */
+static int
+service_both(parley_server *srv, int timeout_ms, pl_st_event *ev, size_t *t)
+{
+    uint64_t end =
+        parley_time_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+
+    for (;;) {
+        pl_os_poll_event pe[3];
+        size_t got;
+        uint64_t now;
+        int wait = -1;
+
+        for (size_t k = 0; k < 2; k++) {
+            size_t i = (srv->next_tr + k) % 2;
+            int rc = srv->tr[i].ops->service(srv->tr[i].self, 0, ev);
+            if (rc != 0) {
+                *t = i;
+                srv->next_tr = (i + 1) % 2;
+                return rc;
+            }
+        }
+        now = parley_time_us();
+        if (atomic_exchange(&srv->interrupted, 0)) {
+            pl_os_wakeup_drain(srv->wake);
+            return 0;
+        }
+        if (timeout_ms >= 0 && now >= end) {
+            return 0;
+        }
+        if (timeout_ms >= 0) {
+            wait = (int)((end - now + 999) / 1000);
+        }
+        (void)pl_os_poller_wait(srv->poll, min_timeout(srv, wait), pe, 3, &got);
+    }
+}
+
+/* One transport event, from whichever transport has one. */
+static int
+service_any(parley_server *srv, int timeout_ms, pl_st_event *ev, size_t *t)
+{
+    if (srv->ntr == 2) {
+        return service_both(srv, timeout_ms, ev, t);
+    }
+    *t = 0;
+    return srv->tr[0].ops->service(srv->tr[0].self, timeout_ms, ev);
 }
 
 void
@@ -224,33 +372,34 @@ parley_server_stop(parley_server *srv)
             continue;
         }
         if (c->active && !c->leaving) {
-            send_bye(srv, c->conn, PL_BYE_STOPPING, "server stopped");
+            send_bye(srv, c, PL_BYE_STOPPING, "server stopped");
         }
         c->leaving = 1;
-        srv->tr.ops->disconnect(srv->tr.self, c->conn, PL_BYE_STOPPING);
+        trof(srv, c)->ops->disconnect(trof(srv, c)->self, c->conn,
+                                      PL_BYE_STOPPING);
     }
     /* Let the BYEs and DISCONNECTs be delivered and acknowledged. */
     end = parley_time_us() + (uint64_t)srv->cfg.stop_timeout_ms * 1000;
     for (uint64_t now = parley_time_us(); srv->clients.count > 0 && now < end;
          now = parley_time_us()) {
         pl_st_event ev;
-        int rc = srv->tr.ops->service(srv->tr.self,
-                                      (int)((end - now) / 1000) + 1, &ev);
+        size_t t = 0;
+        int rc = service_any(srv, (int)((end - now) / 1000) + 1, &ev, &t);
         if (rc < 0) {
             break;
         }
         if (rc == 1) {
-            sclient *c = find(srv, ev.conn);
+            sclient *c = find(srv, t == 0 ? ev.conn : ev.conn | TCP_TAG);
             if (c != NULL && ev.type == PL_ST_DISCONNECT) {
                 drop_client(srv, c);
             }
-            srv->tr.ops->release(srv->tr.self, &ev);
+            srv->tr[t].ops->release(srv->tr[t].self, &ev);
         }
     }
     for (sclient *c = any_client(srv); c != NULL; c = any_client(srv)) {
         drop_client(srv, c);
     }
-    srv->tr.ops->destroy(srv->tr.self);
+    close_transports(srv);
     pl_idmap_free(&srv->clients);
     pl_handlers_free(&srv->handlers);
     pl_outbuf_free(&srv->ob);
@@ -304,8 +453,8 @@ static void
 refuse(parley_server *srv, sclient *c, const char *why)
 {
     PL_LOG_INFO(MOD, "refusing a connection: %s", why);
-    send_bye(srv, c->conn, PL_BYE_REFUSED, why);
-    srv->tr.ops->disconnect(srv->tr.self, c->conn, PL_BYE_REFUSED);
+    send_bye(srv, c, PL_BYE_REFUSED, why);
+    trof(srv, c)->ops->disconnect(trof(srv, c)->self, c->conn, PL_BYE_REFUSED);
     c->leaving = 1;
 }
 
@@ -324,7 +473,8 @@ send_welcome(parley_server *srv, sclient *c)
     m.sender_len = strlen(srv->name);
     rc = pl_sess_encode(&srv->ob, &m, &len);
     if (rc == PARLEY_OK) {
-        rc = srv->tr.ops->send(srv->tr.self, c->conn, srv->ob.p, len, 1, 0);
+        rc = trof(srv, c)->ops->send(trof(srv, c)->self, c->conn, srv->ob.p,
+                                     len, 1, 0);
     }
     return rc;
 }
@@ -338,6 +488,12 @@ on_hello(parley_server *srv, sclient *c, const pl_evmsg *m,
     }
     if (m->version != PL_SESSION_VERSION) {
         refuse(srv, c, "unsupported session version");
+        return 0;
+    }
+    /* Each transport holds max_clients; together they must too. */
+    if (srv->ntr == 2 &&
+        srv->clients.count - srv->npending >= srv->cfg.max_clients) {
+        refuse(srv, c, "the server is full");
         return 0;
     }
     assign_name(srv, c, m->name, m->name_len);
@@ -365,7 +521,7 @@ relay(parley_server *srv, const sclient *from, const pl_evmsg *m, int reliable)
         if (c == NULL || !c->active || c->leaving) {
             continue;
         }
-        rc = pl_sess_send_event(&srv->tr, c->conn, &c->announced, &srv->ob,
+        rc = pl_sess_send_event(trof(srv, c), c->conn, &c->announced, &srv->ob,
                                 srv->events, PL_EVF_SENDER, m->id, from->name,
                                 m->payload, m->payload_len,
                                 reliable ? 0 : PARLEY_SEND_UNRELIABLE);
@@ -482,21 +638,24 @@ on_disconnect(parley_server *srv, sclient *c, const pl_st_event *tev,
 }
 
 static int
-on_connect(parley_server *srv, const pl_st_event *tev)
+on_connect(parley_server *srv, size_t t, const pl_st_event *tev)
 {
     sclient *c = pl_calloc(1, sizeof *c);
+    pl_st *tr = &srv->tr[t];
 
     if (c == NULL) {
-        srv->tr.ops->disconnect_now(srv->tr.self, tev->conn, PL_BYE_REFUSED);
+        tr->ops->disconnect_now(tr->self, tev->conn, PL_BYE_REFUSED);
         return 0;
     }
+    c->id = t == 0 ? tev->conn : tev->conn | TCP_TAG;
     c->conn = tev->conn;
+    c->t = t;
     c->addr = tev->addr;
     c->since_us = parley_time_us();
     pl_idmap_init(&c->announced);
-    if (pl_idmap_put(&srv->clients, c->conn, c) != PARLEY_OK) {
+    if (pl_idmap_put(&srv->clients, c->id, c) != PARLEY_OK) {
         pl_free(c);
-        srv->tr.ops->disconnect_now(srv->tr.self, tev->conn, PL_BYE_REFUSED);
+        tr->ops->disconnect_now(tr->self, tev->conn, PL_BYE_REFUSED);
         return 0;
     }
     srv->npending++;
@@ -505,21 +664,22 @@ on_connect(parley_server *srv, const pl_st_event *tev)
 
 /* Turns one transport event into at most one session event. */
 static int
-handle(parley_server *srv, const pl_st_event *tev, parley_session_event *ev)
+handle(parley_server *srv, size_t t, const pl_st_event *tev,
+       parley_session_event *ev)
 {
-    sclient *c = find(srv, tev->conn);
+    sclient *c = find(srv, t == 0 ? tev->conn : tev->conn | TCP_TAG);
     int got;
 
     memset(ev, 0, sizeof *ev);
     ev->reason = srv->ev_reason;
     srv->ev_reason[0] = '\0';
     if (tev->type == PL_ST_CONNECT) {
-        return c == NULL ? on_connect(srv, tev) : 0;
+        return c == NULL ? on_connect(srv, t, tev) : 0;
     }
     if (c == NULL) {
         return 0;
     }
-    ev->client = c->conn;
+    ev->client = c->id;
     ev->addr = c->addr;
     memcpy(srv->ev_sender, c->name, sizeof srv->ev_sender);
     ev->sender = srv->ev_sender;
@@ -554,7 +714,8 @@ sweep(parley_server *srv)
         sclient *c = srv->clients.ents[i].val;
         if (c != NULL && !c->active && !c->leaving &&
             now - c->since_us > limit) {
-            srv->tr.ops->disconnect_now(srv->tr.self, c->conn, PL_BYE_REFUSED);
+            trof(srv, c)->ops->disconnect_now(trof(srv, c)->self, c->conn,
+                                              PL_BYE_REFUSED);
             batch[k++] = c;
         }
     }
@@ -583,7 +744,7 @@ wait_once(parley_server *srv, int timeout_ms, uint64_t end, int *done)
         wait = SWEEP_US / 1000;
         capped = 1;
     }
-    rc = srv->tr.ops->service(srv->tr.self, wait, &srv->held);
+    rc = service_any(srv, wait, &srv->held, &srv->held_t);
     if (rc == 0) {
         uint64_t later = parley_time_us();
         /* Back early from a capped wait: an interrupt. */
@@ -619,7 +780,7 @@ parley_server_service(parley_server *srv, int timeout_ms,
             }
             continue;
         }
-        if (handle(srv, &srv->held, ev) &&
+        if (handle(srv, srv->held_t, &srv->held, ev) &&
             !pl_handlers_dispatch(&srv->handlers, ev)) {
             return 1; /* held stays until the next call */
         }
@@ -657,7 +818,7 @@ parley_server_send(parley_server *srv, parley_client_id client, uint64_t id,
     rc = pl_sess_payload(payload, srv->events, id, srv->cfg.max_payload, &data,
                          &len);
     if (rc == PARLEY_OK) {
-        rc = pl_sess_send_event(&srv->tr, c->conn, &c->announced, &srv->ob,
+        rc = pl_sess_send_event(trof(srv, c), c->conn, &c->announced, &srv->ob,
                                 srv->events, 0, id, NULL, data, len, flags);
     }
     if (rc == PARLEY_OK) {
@@ -685,7 +846,7 @@ parley_server_send_all(parley_server *srv, uint64_t id, parley_builder *payload,
         if (c == NULL || !c->active || c->leaving) {
             continue;
         }
-        if (pl_sess_send_event(&srv->tr, c->conn, &c->announced, &srv->ob,
+        if (pl_sess_send_event(trof(srv, c), c->conn, &c->announced, &srv->ob,
                                srv->events, 0, id, NULL, data, len,
                                flags) == PARLEY_OK) {
             c->events_out++;
@@ -704,7 +865,8 @@ parley_server_kick(parley_server *srv, parley_client_id client,
         return PARLEY_ENOTCONN;
     }
     if (!c->active) {
-        srv->tr.ops->disconnect_now(srv->tr.self, c->conn, PL_BYE_KICKED);
+        trof(srv, c)->ops->disconnect_now(trof(srv, c)->self, c->conn,
+                                          PL_BYE_KICKED);
         drop_client(srv, c);
         return PARLEY_OK;
     }
@@ -714,8 +876,8 @@ parley_server_kick(parley_server *srv, parley_client_id client,
         pl_sess_copy_name(c->kick_reason, sizeof c->kick_reason, "by server",
                           9);
     }
-    send_bye(srv, c->conn, PL_BYE_KICKED, c->kick_reason);
-    srv->tr.ops->disconnect(srv->tr.self, c->conn, PL_BYE_KICKED);
+    send_bye(srv, c, PL_BYE_KICKED, c->kick_reason);
+    trof(srv, c)->ops->disconnect(trof(srv, c)->self, c->conn, PL_BYE_KICKED);
     c->leaving = 1;
     return PARLEY_OK;
 }
@@ -733,12 +895,12 @@ parley_server_client_info(parley_server *srv, parley_client_id client,
         return PARLEY_ENOTCONN;
     }
     memset(out, 0, sizeof *out);
-    out->id = c->conn;
+    out->id = c->id;
     memcpy(out->name, c->name, sizeof out->name);
     out->addr = c->addr;
     out->events_in = c->events_in;
     out->events_out = c->events_out;
-    srv->tr.ops->stats(srv->tr.self, c->conn, &out->stats);
+    trof(srv, c)->ops->stats(trof(srv, c)->self, c->conn, &out->stats);
     return PARLEY_OK;
 }
 
@@ -751,7 +913,7 @@ parley_server_clients(parley_server *srv, parley_client_id *ids, size_t cap)
         sclient *c = srv->clients.ents[i].val;
         if (c != NULL && c->active && !c->leaving) {
             if (ids != NULL && n < cap) {
-                ids[n] = c->conn;
+                ids[n] = c->id;
             }
             n++;
         }
@@ -769,7 +931,7 @@ parley_server_find_client(parley_server *srv, const char *name,
         if (c != NULL && c->active && !c->leaving &&
             strcmp(c->name, name) == 0) {
             if (out != NULL) {
-                *out = c->conn;
+                *out = c->id;
             }
             return PARLEY_OK;
         }
@@ -796,14 +958,42 @@ parley_server_on_type(parley_server *srv, parley_session_event_type type,
 int
 parley_server_local_addr(parley_server *srv, parley_addr *out)
 {
-    return srv && out ? srv->tr.ops->local_addr(srv->tr.self, out)
+    return srv && out ? srv->tr[0].ops->local_addr(srv->tr[0].self, out)
                       : PARLEY_EINVAL;
+}
+
+int
+parley_server_local_addr_of(parley_server *srv,
+                            parley_session_transport transport,
+                            parley_addr *out)
+{
+    size_t i;
+
+    if (srv == NULL || out == NULL ||
+        (transport != PARLEY_TRANSPORT_UDP &&
+         transport != PARLEY_TRANSPORT_TCP)) {
+        return PARLEY_EINVAL;
+    }
+    if (transport == srv->cfg.transport) {
+        i = 0;
+    } else if (transport == PARLEY_TRANSPORT_TCP && srv->ntr == 2) {
+        i = 1;
+    } else {
+        return PARLEY_ENOENT;
+    }
+    return srv->tr[i].ops->local_addr(srv->tr[i].self, out);
 }
 
 int
 parley_server_fd(parley_server *srv)
 {
-    return srv ? srv->tr.ops->fd(srv->tr.self) : -1;
+    if (srv == NULL) {
+        return -1;
+    }
+    if (srv->poll != NULL) {
+        return pl_os_poller_fd(srv->poll);
+    }
+    return srv->tr[0].ops->fd(srv->tr[0].self);
 }
 
 int
@@ -814,7 +1004,7 @@ parley_server_next_timeout_ms(parley_server *srv)
     if (srv == NULL) {
         return -1;
     }
-    t = srv->tr.ops->next_timeout_ms(srv->tr.self);
+    t = min_timeout(srv, -1);
     /* Pending connections need the sweep. */
     if (srv->clients.count > 0 && (t < 0 || t > SWEEP_US / 1000)) {
         t = SWEEP_US / 1000;
@@ -825,13 +1015,20 @@ parley_server_next_timeout_ms(parley_server *srv)
 int
 parley_server_interrupt(parley_server *srv)
 {
-    return srv ? srv->tr.ops->interrupt(srv->tr.self) : PARLEY_EINVAL;
+    if (srv == NULL) {
+        return PARLEY_EINVAL;
+    }
+    if (srv->wake != NULL) {
+        atomic_store(&srv->interrupted, 1);
+        return pl_os_wakeup_signal(srv->wake);
+    }
+    return srv->tr[0].ops->interrupt(srv->tr[0].self);
 }
 
 int
 parley_server_set_sim(parley_server *srv, const parley_sim_config *outgoing,
                       const parley_sim_config *incoming)
 {
-    return srv ? srv->tr.ops->set_sim(srv->tr.self, outgoing, incoming)
+    return srv ? srv->tr[0].ops->set_sim(srv->tr[0].self, outgoing, incoming)
                : PARLEY_EINVAL;
 }

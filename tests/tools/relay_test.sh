@@ -3,7 +3,8 @@
 # send-to-all (every client, the sender included, gets it with the
 # sender's name), send-to-server, bad stdin lines, --events, a kick, the
 # relay shutting down, 2,000 ordered reliable events through parley-netem
-# with 20% loss, connect failures and bad arguments.
+# with 20% loss, a UDP and a TCP client in one room (--tcp-port, --tcp),
+# connect failures and bad arguments.
 # Usage: bash relay_test.sh BUILD_DIR SOURCE_DIR
 set -u
 build=${1:?usage: relay_test.sh BUILD_DIR SOURCE_DIR}
@@ -296,7 +297,72 @@ test_lossy() {
     exec 3>&-
 }
 
-# ---- 6. connect failures and bad arguments ----
+# ---- 6. one room over UDP and TCP: --tcp-port and parley-cat --tcp ----
+test_mixed() {
+    relay_up --tcp-port 0 || { bad "mixed: relay start"; return; }
+    wait_line "$tmp/relay.log" 'listening on .* (tcp)$' ||
+        { bad "mixed: no tcp listening line"; return; }
+    local tport
+    tport=$(sed -n 's/^parley-relay: listening on 127\.0\.0\.1:\([0-9][0-9]*\) (tcp)$/\1/p' \
+        "$tmp/relay.log")
+    check "mixed: the UDP listening line is as before" \
+        grep -qx "parley-relay: listening on 127.0.0.1:$port" "$tmp/relay.log"
+    check "mixed: a second line gives the TCP port" [ -n "$tport" ]
+    check "mixed: the relay says TCP is not encrypted" \
+        grep -qx "parley-relay: TCP clients are not encrypted" "$tmp/relay.log"
+    rm -f "$tmp/u.in" "$tmp/t.in"
+    mkfifo "$tmp/u.in" "$tmp/t.in"
+    "$CAT" --name udpy --count 2 --wait 10 "127.0.0.1:$port" <"$tmp/u.in" \
+        >"$tmp/udpy.out" 2>"$tmp/udpy.err" &
+    local up=$!
+    pids+=("$up")
+    "$CAT" --tcp --name tcpy --count 2 --wait 10 "127.0.0.1:$tport" \
+        <"$tmp/t.in" >"$tmp/tcpy.out" 2>"$tmp/tcpy.err" &
+    local tp=$!
+    pids+=("$tp")
+    exec 4>"$tmp/u.in" 5>"$tmp/t.in"
+    wait_line "$tmp/relay.log" 'udpy joined' && \
+        wait_line "$tmp/relay.log" 'tcpy joined' ||
+        { bad "mixed: clients did not join"; exec 4>&- 5>&-; return; }
+    echo "list" >&3
+    check "mixed: list shows the TCP client" \
+        wait_line "$tmp/relay.log" 'stats: tcpy addr=127.0.0.1:[0-9]* '
+    echo '{"event": "chat", "args": ["over udp", 1], "to": "all"}' >&4
+    echo '{"event": "chat", "args": ["over tcp", 2], "to": "all"}' >&5
+    exec 4>&- 5>&-
+    local n p st
+    for n in udpy tcpy; do
+        p=$up
+        [ "$n" = tcpy ] && p=$tp
+        st=124
+        for _ in $(seq 200); do
+            kill -0 "$p" 2>/dev/null || { wait "$p"; st=$?; break; }
+            sleep 0.05
+        done
+        check "mixed: $n exits 0 after both events" [ "$st" = 0 ]
+        check "mixed: $n got udpy's event, named" \
+            grep -qF '"from": "udpy", "args": ["over udp", 1]' "$tmp/$n.out"
+        check "mixed: $n got tcpy's event, named" \
+            grep -qF '"from": "tcpy", "args": ["over tcp", 2]' "$tmp/$n.out"
+    done
+    check "mixed: parley-cat says it joined over TCP" \
+        grep -q "connected to 127.0.0.1:$tport (tcp) as tcpy" "$tmp/tcpy.err"
+    check "mixed: the UDP port does not take TCP" \
+        expect_exit_quiet 1 "$CAT" --tcp "127.0.0.1:$port"
+    stop "$relay_pid"
+    exec 3>&-
+    check "mixed: relay exits 0" [ "$status" = 0 ]
+}
+
+# expect_exit_quiet CODE CMD...: CMD (no input, 20 s at most) exits CODE.
+expect_exit_quiet() {
+    local code=$1
+    shift
+    timeout 20 "$@" </dev/null >/dev/null 2>&1
+    [ $? = "$code" ]
+}
+
+# ---- 7. connect failures and bad arguments ----
 expect_exit() { # DESCRIPTION CODE PATTERN CMD...
     local what=$1 code=$2 pattern=$3
     shift 3
@@ -336,6 +402,16 @@ test_errors() {
     expect_exit "relay: bad stats: exit 2" 2 "--stats" "$RELAY" --stats 0
     expect_exit "relay: unknown option: exit 2" 2 "unknown option" \
         "$RELAY" --verbose
+    expect_exit "relay: bad --tcp-port: exit 2" 2 "--tcp-port" \
+        "$RELAY" --tcp-port 65536
+    expect_exit "relay: --tcp-port with --key-file: exit 2" 2 \
+        "--tcp-port cannot be combined" "$RELAY" --tcp-port 0 --key-file k
+    expect_exit "cat: --tcp with --key-file: exit 2" 2 \
+        "--tcp cannot be combined" "$CAT" --tcp --key-file k h
+    expect_exit "cat: --tcp with --no-encrypt: exit 2" 2 \
+        "--tcp cannot be combined" "$CAT" --tcp --no-encrypt h
+    expect_exit "cat: --tcp, nobody there: exit 1" 1 \
+        "connection refused" "$CAT" --tcp "127.0.0.1:$dead"
     timeout 5 "$RELAY" --help >"$tmp/x.out" 2>&1
     check "relay: --help exits 0" [ $? = 0 -a -n "$(grep 'kick NAME' "$tmp/x.out")" ]
     timeout 5 "$CAT" --help >"$tmp/x.out" 2>&1
@@ -347,6 +423,7 @@ test_events_filter
 test_kick
 test_shutdown
 test_lossy
+test_mixed
 test_errors
 
 echo "$passed passed, $failed failed"
