@@ -16,108 +16,7 @@
 #define MAXC 4
 #define LOG 256
 
-typedef struct seen {
-    parley_session_event_type type;
-    parley_client_id client;
-    uint64_t id;
-    char sender[80];
-    char reason[300];
-    parley_leave leave;
-    int to_all;
-    int64_t arg0;
-    parley_addr addr;
-} seen;
-
-typedef struct side {
-    seen log[LOG];
-    int n;
-} side;
-
-static side g_srv, g_cli[MAXC];
-
-static void
-record(side *s, const parley_session_event *ev)
-{
-    seen *x;
-
-    if (s->n >= LOG) {
-        return;
-    }
-    x = &s->log[s->n];
-    memset(x, 0, sizeof *x);
-    x->type = ev->type;
-    x->client = ev->client;
-    x->id = ev->id;
-    snprintf(x->sender, sizeof x->sender, "%s", ev->sender);
-    snprintf(x->reason, sizeof x->reason, "%s", ev->reason);
-    x->leave = ev->leave;
-    x->to_all = ev->to_all;
-    x->addr = ev->addr;
-    if (ev->type == PARLEY_SESSION_EVENT &&
-        parley_payload_arg_int(&ev->payload, 0, &x->arg0) != PARLEY_OK) {
-        x->arg0 = -1;
-    }
-    __atomic_store_n(&s->n, s->n + 1, __ATOMIC_SEQ_CST);
-}
-
-typedef struct world {
-    parley_server *srv;
-    parley_client *cli[MAXC];
-    int ncli;
-    char udp_addr[64];
-    char tcp_addr[64];
-} world;
-
-static void
-pump(world *w)
-{
-    parley_session_event ev;
-
-    while (w->srv != NULL && parley_server_service(w->srv, 0, &ev) == 1) {
-        record(&g_srv, &ev);
-    }
-    for (int i = 0; i < w->ncli; i++) {
-        while (w->cli[i] != NULL &&
-               parley_client_service(w->cli[i], 0, &ev) == 1) {
-            record(&g_cli[i], &ev);
-        }
-    }
-    if (w->srv != NULL && parley_server_service(w->srv, 1, &ev) == 1) {
-        record(&g_srv, &ev);
-    }
-}
-
-#define PUMP_UNTIL(w, cond, ms)                                                \
-    do {                                                                       \
-        uint64_t end_ = parley_time_us() + (uint64_t)(ms)*1000;                \
-        while (!(cond) && parley_time_us() < end_) {                           \
-            pump(w);                                                           \
-        }                                                                      \
-    } while (0)
-
-static int
-count(const side *s, parley_session_event_type type, uint64_t id)
-{
-    int n = 0;
-
-    for (int i = 0; i < s->n; i++) {
-        if (s->log[i].type == type && (id == 0 || s->log[i].id == id)) {
-            n++;
-        }
-    }
-    return n;
-}
-
-static const seen *
-find_seen(const side *s, parley_session_event_type type, int nth)
-{
-    for (int i = 0; i < s->n; i++) {
-        if (s->log[i].type == type && nth-- == 0) {
-            return &s->log[i];
-        }
-    }
-    return NULL;
-}
+#include "session_util.h"
 
 static void
 fmt_addr(char *buf, size_t cap, int v6, uint16_t port)
@@ -150,7 +49,7 @@ start_server(world *w, int v6)
     PT_OK(parley_server_start(&cfg, &w->srv));
     PT_OK(parley_server_local_addr_of(w->srv, PARLEY_TRANSPORT_UDP, &a));
     PT_TRUE(a.port != 0);
-    fmt_addr(w->udp_addr, sizeof w->udp_addr, v6, a.port);
+    fmt_addr(w->addr, sizeof w->addr, v6, a.port);
     udp_port = a.port;
     PT_OK(parley_server_local_addr(w->srv, &a)); /* the UDP one */
     PT_EQ_INT(a.port, udp_port);
@@ -172,7 +71,7 @@ add_client(world *w, const char *name, int tcp)
     cfg.connect_timeout_ms = 2000;
     cfg.transport = tcp ? PARLEY_TRANSPORT_TCP : PARLEY_TRANSPORT_UDP;
     PT_OK(parley_client_create(&cfg, &c));
-    PT_OK(parley_client_connect_start(c, tcp ? w->tcp_addr : w->udp_addr));
+    PT_OK(parley_client_connect_start(c, tcp ? w->tcp_addr : w->addr));
     w->cli[w->ncli++] = c;
     PUMP_UNTIL(w, parley_client_is_connected(c), 3000);
     PT_TRUE(parley_client_is_connected(c));
@@ -370,7 +269,7 @@ PT_TEST(max_clients_counts_both_transports)
     cfg.max_clients = 1;
     PT_OK(parley_server_start(&cfg, &w.srv));
     PT_OK(parley_server_local_addr_of(w.srv, PARLEY_TRANSPORT_UDP, &a));
-    fmt_addr(w.udp_addr, sizeof w.udp_addr, 0, a.port);
+    fmt_addr(w.addr, sizeof w.addr, 0, a.port);
     PT_OK(parley_server_local_addr_of(w.srv, PARLEY_TRANSPORT_TCP, &a));
     fmt_addr(w.tcp_addr, sizeof w.tcp_addr, 0, a.port);
     add_client(&w, "first", 0);
