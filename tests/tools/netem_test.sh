@@ -10,79 +10,17 @@ build=${1:?usage: netem_test.sh BUILD_DIR SOURCE_DIR}
 NETEM=$build/parley-netem
 ECHO=$build/example_udp_echo
 PING=$build/example_udp_ping
-tmp=$(mktemp -d)
-pids=()
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -9 "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+fail_detail() { show_logs "$tmp/echo.log" "$tmp/netem.log"; }
 
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-    # What the servers said, for the last proxy started.
-    local f
-    for f in "$tmp/echo.log" "$tmp/netem.log"; do
-        [ -f "$f" ] && sed 's/^/  | /' "$f"
-    done
-}
-check() { # check DESCRIPTION TEST-EXPRESSION...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+need_exe "$NETEM" "$ECHO" "$PING"
 
-for exe in "$NETEM" "$ECHO" "$PING"; do
-    [ -x "$exe" ] || { echo "missing $exe"; echo "0 passed, 1 failed"; exit 1; }
-done
-
-# start NAME LOGFILE CMD...: runs CMD in the background (stderr to LOGFILE)
-# and waits up to 5 s for its "listening on ADDR:PORT" line; sets $port
-# and $pid. Returns 1 if it never came.
+# start NAME LOGFILE CMD...: start_listening LOGFILE CMD... (NAME labels
+# the call site only).
 start() {
-    local log=$2
-    shift 2
-    # Empty the log first: the background job may not have opened it yet
-    # when we first look, and an old run's line must not be taken for its.
-    : >"$log"
-    "$@" 2>"$log" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log")
-        [ -n "$port" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "did not start: $*"; cat "$log"
-    return 1
-}
-
-# stop PID: SIGTERM, then wait up to 5 s; sets $status (124 if it hung).
-stop() {
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -9 "$1"
-        wait "$1" 2>/dev/null
-        status=124
-    else
-        wait "$1"
-        status=$?
-    fi
+    shift
+    start_listening "$@"
 }
 
 # field TEXT NAME: the number after NAME= in TEXT (the first one).
@@ -357,5 +295,4 @@ test_ipv6 "ipv4->ipv6" "127.0.0.1" "[::1]"
 test_clients
 test_concurrent
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -7,37 +7,11 @@
 set -u
 build=${1:?usage: p3d_test.sh BUILD_DIR SOURCE_DIR}
 P3D=$build/parley-p3d
-tmp=$(mktemp -d)
-pids=()
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -9 "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+fail_detail() { show_logs "$tmp"/*.out "$tmp"/*.err; }
 
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-    local f
-    for f in "$tmp"/*.out "$tmp"/*.err; do
-        [ -s "$f" ] && { echo "  -- $f"; sed 's/^/  | /' "$f"; }
-    done
-}
-check() { # check DESCRIPTION TEST-COMMAND...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-[ -x "$P3D" ] || { echo "missing $P3D"; echo "0 passed, 1 failed"; exit 1; }
+need_exe "$P3D"
 command -v jq >/dev/null || { echo "jq is needed"; echo "0 passed, 1 failed"; exit 1; }
 
 # serve NAME ARGS...: starts "parley-p3d serve ARGS" (stdout NAME.out,
@@ -60,23 +34,6 @@ serve() {
     done
     echo "serve did not start: $*"
     return 1
-}
-
-# stop PID: SIGTERM, up to 5 s; sets $status (124 if it hung).
-stop() {
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -9 "$1"
-        wait "$1" 2>/dev/null
-        status=124
-    else
-        wait "$1"
-        status=$?
-    fi
 }
 
 # Waits until FILE has at least N lines (5 s at most).
@@ -206,5 +163,4 @@ test_echo
 test_header4_and_raw
 test_ipv6
 test_errors
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -11,77 +11,13 @@ build=${1:?usage: relay_test.sh BUILD_DIR SOURCE_DIR}
 RELAY=$build/parley-relay
 CAT=$build/parley-cat
 NETEM=$build/parley-netem
-tmp=$(mktemp -d)
-pids=()
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    local p
-    exec 3>&- 2>/dev/null
-    for p in "${pids[@]}"; do
-        kill -9 "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+fail_detail() { show_logs "$tmp"/*.log "$tmp"/*.err; }
 
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-    local f
-    for f in "$tmp"/*.log "$tmp"/*.err; do
-        [ -s "$f" ] && { echo "  -- $f"; sed 's/^/  | /' "$f" | tail -n 20; }
-    done
-}
-check() { # check DESCRIPTION TEST-EXPRESSION...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+need_exe "$RELAY" "$CAT" "$NETEM"
 
-for exe in "$RELAY" "$CAT" "$NETEM"; do
-    [ -x "$exe" ] || { echo "missing $exe"; echo "0 passed, 1 failed"; exit 1; }
-done
-
-# start LOGFILE CMD...: runs CMD in the background (stderr to LOGFILE),
-# waits up to 5 s for its "listening on ADDR:PORT" line; sets $port, $pid.
-start() {
-    local log=$1
-    shift
-    : >"$log"
-    "$@" 2>"$log" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log")
-        [ -n "$port" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "did not start: $*"; cat "$log"
-    return 1
-}
-
-# stop PID: SIGTERM, then up to 5 s; sets $status (124 if it hung).
-stop() {
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -9 "$1"
-        wait "$1" 2>/dev/null
-        status=124
-    else
-        wait "$1"
-        status=$?
-    fi
-}
+start() { start_listening "$@"; }
 
 # wait_line FILE PATTERN [SECONDS]: until a line of FILE matches.
 wait_line() {
@@ -426,5 +362,4 @@ test_lossy
 test_mixed
 test_errors
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -9,30 +9,9 @@
 set -u
 build=${1:?usage: rv_test.sh BUILD_DIR SOURCE_DIR}
 RV=$build/parley-rv
-tmp=$(mktemp -d)
-pids=()
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -9 "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { # check DESCRIPTION TEST-EXPRESSION...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-[ -x "$RV" ] || { echo "missing $RV"; echo "0 passed, 1 failed"; exit 1; }
+need_exe "$RV"
 PY=$(command -v python3 || true)
 JQ=$(command -v jq || true)
 if [ -z "$PY" ] || [ -z "$JQ" ]; then
@@ -59,23 +38,6 @@ start_serve() {
     done
     echo "serve did not start"; cat "$log.err"
     return 1
-}
-
-# stop PID: SIGTERM, wait up to 5 s; sets $status (124 if it hung).
-stop() {
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -9 "$1"
-        wait "$1" 2>/dev/null
-        status=124
-    else
-        wait "$1"
-        status=$?
-    fi
 }
 
 # count FILE JQ-FILTER: how many JSON lines of FILE match the filter.
@@ -364,5 +326,4 @@ test_twenty
 test_commands
 test_fake
 test_usage
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

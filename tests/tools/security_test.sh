@@ -17,10 +17,7 @@ RELAY=$build/parley-relay
 CAT=$build/parley-cat
 FLOOD=$src/tests/tools/security_flood.py
 PY=/usr/bin/python3
-tmp=$(mktemp -d)
-pids=()
-passed=0
-failed=0
+. "$(dirname "$0")/lib.sh"
 
 # The flood and its limits. Under ASan the flood stays the same (the
 # flooder, not the relay, sets the pace: ~8 s in all), but ASan's allocator
@@ -33,34 +30,9 @@ if grep -q 'PARLEY_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     rss_limit_kib=8192
 fi
 
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+fail_detail() { show_logs "$tmp"/*.log "$tmp"/*.err; }
 
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-    local f
-    for f in "$tmp"/*.log "$tmp"/*.err; do
-        [ -s "$f" ] && { echo "  -- $f"; sed 's/^/  | /' "$f" | tail -n 15; }
-    done
-}
-check() { # check DESCRIPTION TEST-EXPRESSION...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-for exe in "$RELAY" "$CAT" "$PY"; do
-    [ -x "$exe" ] || { echo "missing $exe"; echo "0 passed, 1 failed"; exit 1; }
-done
+need_exe "$RELAY" "$CAT" "$PY"
 
 # relay LOG ARGS...: a relay on 127.0.0.1 in the background; waits up to
 # 5 s for its "listening on" line; sets $relay_pid and $port.
@@ -341,5 +313,4 @@ for _ in $(seq 100); do
 done
 check "the relays stop cleanly on SIGTERM (exit 0)" \
     eval '[ "$stopped" -eq 1 ] && wait "$fpid" && wait "$keyed_pid"'
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
