@@ -44,7 +44,11 @@ pl_conn_create(pl_core *core, uint64_t now, const parley_addr *addr,
     c->last_recv = now;
     c->last_eliciting_sent = now;
     c->fc_limit = PL_WINDOW_INITIAL;
-    int rc = pl_core_new_id(core, &c->local_id);
+    c->sched_idx = PL_SCHED_NONE;
+    int rc = pl_sched_reserve(&core->sched);
+    if (rc == PARLEY_OK) {
+        rc = pl_core_new_id(core, &c->local_id);
+    }
     if (rc == PARLEY_OK && is_client) {
         rc = pl_core_random(core, c->nonce, sizeof c->nonce);
     }
@@ -62,7 +66,7 @@ pl_conn_create(pl_core *core, uint64_t now, const parley_addr *addr,
         return rc;
     }
     core->nconns++;
-    c->next_due = now;
+    pl_sched_insert(&core->sched, c, now);
     *out = c;
     return PARLEY_OK;
 }
@@ -121,6 +125,7 @@ void
 pl_conn_free(pl_conn *c)
 {
     pl_core *core = c->core;
+    pl_sched_remove(&core->sched, c);
     while (c->all) {
         pl_conn_msg_free(c, c->all);
     }
@@ -654,12 +659,13 @@ pl_conn_update_due(pl_conn *c, uint64_t now)
     const parley_host_config *cfg = &c->core->cfg;
     uint64_t t = UINT64_MAX;
     if (c->state == PARLEY_PEER_CONNECTING) {
-        c->next_due = min_u64(c->hs_deadline, c->hs_next);
+        pl_sched_update(&c->core->sched, c,
+                        min_u64(c->hs_deadline, c->hs_next));
         return;
     }
     if (c->accept_pending || c->window_dirty || c->disc_needed ||
         c->probes > 0 || c->ping_due) {
-        c->next_due = now;
+        pl_sched_update(&c->core->sched, c, now);
         return;
     }
     t = min_u64(t, c->last_recv + (uint64_t)cfg->timeout_ms * 1000);
@@ -682,7 +688,7 @@ pl_conn_update_due(pl_conn *c, uint64_t now)
         t = now;
     }
     t = min_u64(t, data_due(c, now));
-    c->next_due = t;
+    pl_sched_update(&c->core->sched, c, t);
 }
 
 /* ---- sending ---- */

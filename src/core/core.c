@@ -118,6 +118,7 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     core->random_user = random_user;
     core->now = now_us;
     pl_peers_init(&core->peers);
+    pl_sched_init(&core->sched);
     pl_connmap_init(&core->ids);
     pl_connmap_init(&core->remotes);
     pl_pool_init(&core->msg_pool, sizeof(pl_msg), 4096);
@@ -164,6 +165,7 @@ pl_core_destroy(pl_core *core)
         pl_pool_put(&core->rx_pool, rx);
     }
     pl_peers_free(&core->peers);
+    pl_sched_free(&core->sched);
     pl_connmap_free(&core->ids);
     pl_connmap_free(&core->remotes);
     pl_pool_trim(&core->msg_pool);
@@ -442,27 +444,10 @@ pl_core_on_datagram(pl_core *core, uint64_t now_us, const parley_addr *from,
     }
 }
 
-/* Runs every connection's due timers. */
-static void
-run_timers(pl_core *core, uint64_t now)
+/* Takes the oldest connectionless datagram. */
+static int
+pop_raw(pl_core *core, uint8_t *buf, size_t cap, size_t *len, parley_addr *to)
 {
-    for (uint32_t i = 0; i < core->peers.n; i++) {
-        pl_conn *c = core->peers.s[i].conn;
-        if (c && c->next_due <= now && pl_conn_tick(c, now)) {
-            pl_conn_update_due(c, now);
-        }
-    }
-}
-
-int
-pl_core_next_datagram(pl_core *core, uint64_t now_us, uint8_t *buf, size_t cap,
-                      size_t *len, parley_addr *to)
-{
-    if (!core || !buf || !len || !to) {
-        return PARLEY_EINVAL;
-    }
-    core->now = now_us;
-    run_timers(core, now_us);
     while (core->raw_n > 0) {
         pl_raw *r = &core->raw[core->raw_head];
         core->raw_head = (core->raw_head + 1) % PL_RAW_SLOTS;
@@ -476,23 +461,44 @@ pl_core_next_datagram(pl_core *core, uint64_t now_us, uint8_t *buf, size_t cap,
         core->st.datagrams_out++;
         return PARLEY_OK;
     }
-    uint32_t n = core->peers.n;
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t i = (core->rr + k) % n;
-        pl_conn *c = core->peers.s[i].conn;
+    return PARLEY_EAGAIN;
+}
+
+/*
+ * Visits the connections that are due, earliest first: runs their timers
+ * and lets them build a datagram. A visited connection goes behind every
+ * other one due as early (round robin), and each is visited about once
+ * per call, so a connection with nothing to send cannot spin here.
+ */
+int
+pl_core_next_datagram(pl_core *core, uint64_t now_us, uint8_t *buf, size_t cap,
+                      size_t *len, parley_addr *to)
+{
+    if (!core || !buf || !len || !to) {
+        return PARLEY_EINVAL;
+    }
+    core->now = now_us;
+    for (uint32_t visits = core->sched.n; visits > 0; visits--) {
+        if (core->raw_n > 0) {
+            break;
+        }
+        pl_conn *c = pl_sched_top(&core->sched);
         if (!c || c->next_due > now_us) {
-            continue;
+            break;
+        }
+        if (!pl_conn_tick(c, now_us)) {
+            continue; /* closed and out of the heap */
         }
         int got = pl_conn_build(c, now_us, buf, cap, len);
         pl_conn_update_due(c, now_us);
+        pl_sched_requeue(&core->sched, c);
         if (got) {
             *to = c->addr;
-            core->rr = (i + 1) % n;
             core->st.datagrams_out++;
             return PARLEY_OK;
         }
     }
-    return PARLEY_EAGAIN;
+    return pop_raw(core, buf, cap, len, to);
 }
 
 uint64_t
@@ -504,14 +510,8 @@ pl_core_next_wakeup(const pl_core *core)
     if (core->raw_n > 0) {
         return core->now;
     }
-    uint64_t t = UINT64_MAX;
-    for (uint32_t i = 0; i < core->peers.n; i++) {
-        const pl_conn *c = core->peers.s[i].conn;
-        if (c && c->next_due < t) {
-            t = c->next_due;
-        }
-    }
-    return t;
+    const pl_conn *c = pl_sched_top(&core->sched);
+    return c ? c->next_due : UINT64_MAX;
 }
 
 int

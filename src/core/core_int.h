@@ -18,6 +18,7 @@
 #include "core/map.h"
 #include "core/peers.h"
 #include "core/pool.h"
+#include "core/sched.h"
 #include "core/ratelimit.h"
 #include "core/rtt.h"
 #include "core/sent.h"
@@ -202,7 +203,9 @@ typedef struct pl_conn {
     /* Recent loss: in-flight packets sent and declared lost, both halved
        every PL_LOSS_WINDOW packets sent. */
     uint32_t recent_sent, recent_lost;
-    uint64_t next_due; /* cached next_wakeup contribution */
+    uint64_t next_due;  /* when it next has work: its key in core->sched */
+    uint64_t sched_seq; /* tie-break in core->sched */
+    uint32_t sched_idx; /* place in core->sched, PL_SCHED_NONE: none */
 } pl_conn;
 
 /* A datagram waiting to leave without a connection. */
@@ -230,7 +233,7 @@ struct pl_core {
     pl_connmap ids;     /* our connection id -> slot */
     pl_connmap remotes; /* server: (client id, address hash) -> slot */
     uint32_t nconns;    /* live connections */
-    uint32_t rr;        /* round robin over slots */
+    pl_sched sched;     /* live connections by next_due */
 
     parley_event *ev; /* ring */
     size_t ev_cap, ev_head, ev_n;

@@ -557,8 +557,13 @@ pl_handshake_build_client(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap,
         c->hs_phase = 0;
         c->hs_tries = 0;
     }
-    /* Advance the timer first: a buffer too small must not spin. */
-    c->hs_next = now + c->hs_interval;
+    /* Advance the timer first: a buffer too small must not spin. The
+       retry waits 3/4 to 5/4 of the interval at random, so clients that
+       all started at once (a server restart, a benchmark) do not retry
+       in lock step into the same full socket buffer. */
+    uint16_t r = 0;
+    (void)pl_core_random(c->core, &r, sizeof r);
+    c->hs_next = now + c->hs_interval * 3 / 4 + c->hs_interval * r / 131072u;
     c->hs_interval = c->hs_interval * 2 < PL_HS_RETRY_MAX_US
                          ? c->hs_interval * 2
                          : PL_HS_RETRY_MAX_US;
