@@ -94,7 +94,7 @@ bench_spawn(char *const argv[], int pin_cpu, int capture_stderr,
         close(p[0]);
         close(p[1]);
         bench_pin(pin_cpu);
-        execv(argv[0], argv);
+        execvp(argv[0], argv);
         fprintf(stderr, "parley-bench: cannot run %s: %s\n", argv[0],
                 strerror(errno));
         _exit(127);

@@ -193,10 +193,25 @@ start_server(const opts *o, const char *w, const bench_params *p, int cpu,
     snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)p->bytes);
     snprintf(msg, sizeof msg, "%llu", (unsigned long long)p->msg);
     snprintf(k, sizeof k, "%llu", (unsigned long long)p->k);
-    char *argv[] = {self,         "serve",   "--lib", (char *)o->lib,
+    char *args[] = {self,         "serve",   "--lib", (char *)o->lib,
                     "--workload", (char *)w, "--n",   n,
                     "--bytes",    bytes,     "--msg", msg,
                     "--k",        k,         NULL};
+    /* PARLEY_BENCH_SERVER_WRAP="valgrind --tool=callgrind" runs the
+       server under a profiler (words split at spaces; up to 8). */
+    char *argv[24], wrap[512];
+    size_t na = 0;
+    const char *env = getenv("PARLEY_BENCH_SERVER_WRAP");
+    if (env != NULL && strlen(env) < sizeof wrap) {
+        memcpy(wrap, env, strlen(env) + 1);
+        for (char *t = strtok(wrap, " "); t != NULL && na < 8;
+             t = strtok(NULL, " ")) {
+            argv[na++] = t;
+        }
+    }
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        argv[na++] = args[i];
+    }
     if (bench_spawn(argv, cpu, 0, srv) != 0) {
         return -1;
     }

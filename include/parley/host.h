@@ -136,7 +136,9 @@ typedef struct parley_host_config {
     uint32_t max_message;           /* largest message accepted or sent; default
                                        64 MiB */
     uint32_t connect_timeout_ms;    /* default 5000 */
-    uint32_t ping_interval_ms;      /* keepalive after idle; default 250 */
+    uint32_t ping_interval_ms;      /* PING after the peer was silent and
+                                       we asked nothing for this long;
+                                       default 250 */
     uint32_t timeout_ms;            /* silence before timeout; default 5000 */
     uint32_t disconnect_timeout_ms; /* graceful disconnect's limit for
                                        delivering pending reliable data;

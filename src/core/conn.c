@@ -591,6 +591,21 @@ close_timer(pl_conn *c, uint64_t now)
     return 1;
 }
 
+/*
+ * When a keepalive PING is due: only after the peer has been silent for a
+ * ping interval and we have not asked it for an answer in as long. A peer
+ * that keeps sending (or acking what we send) is plainly alive and costs
+ * no pings; of two idle peers, the first to ping gets an ACK and the
+ * other, having just heard the PING, does not ping back.
+ */
+static uint64_t
+ping_time(const pl_conn *c)
+{
+    uint64_t iv = (uint64_t)c->core->cfg.ping_interval_ms * 1000;
+    uint64_t heard = c->last_recv, asked = c->last_eliciting_sent;
+    return (heard > asked ? heard : asked) + iv;
+}
+
 int
 pl_conn_tick(pl_conn *c, uint64_t now)
 {
@@ -617,9 +632,7 @@ pl_conn_tick(pl_conn *c, uint64_t now)
         return 0;
     }
     loss_timer(c, now);
-    if (c->state == PARLEY_PEER_CONNECTED &&
-        now >= c->last_eliciting_sent +
-                   (uint64_t)core->cfg.ping_interval_ms * 1000) {
+    if (c->state == PARLEY_PEER_CONNECTED && now >= ping_time(c)) {
         c->ping_due = 1;
     }
     pl_chan_expire(c, now);
@@ -674,8 +687,7 @@ pl_conn_update_due(pl_conn *c, uint64_t now)
     int is_pto;
     t = min_u64(t, pl_loss_timer(&c->sent, &c->rtt, c->pto_count, &is_pto));
     if (c->state == PARLEY_PEER_CONNECTED) {
-        t = min_u64(t, c->last_eliciting_sent +
-                           (uint64_t)cfg->ping_interval_ms * 1000);
+        t = min_u64(t, ping_time(c));
     }
     t = min_u64(t, pl_chan_next_expiry(c));
     if (c->disc_phase == PL_DISC_FLUSH) {
