@@ -11,12 +11,53 @@
 
 #include <string.h>
 
+#include "util/alloc.h"
+
 void
 pl_ackq_init(pl_ackq *q, uint64_t max_delay_us)
 {
     memset(q, 0, sizeof *q);
+    q->r = q->small;
+    q->cap = PL_ACKQ_SMALL;
     q->deadline = UINT64_MAX;
     q->max_delay = max_delay_us;
+}
+
+void
+pl_ackq_free(pl_ackq *q)
+{
+    if (q->r != q->small) {
+        pl_free(q->r);
+    }
+    q->r = q->small;
+    q->cap = PL_ACKQ_SMALL;
+    q->n = 0;
+}
+
+/* Room for one more range, up to PL_ACKQ_CAP; 0 when there is none (at
+   the cap, or out of memory: then the lowest range is forgotten, as at
+   the cap, so a failed allocation costs only duplicate memory). */
+static int
+grow(pl_ackq *q)
+{
+    if (q->n < q->cap) {
+        return 1;
+    }
+    if (q->cap >= PL_ACKQ_CAP) {
+        return 0;
+    }
+    size_t ncap = q->cap * 2 < PL_ACKQ_CAP ? q->cap * 2 : PL_ACKQ_CAP;
+    pl_ack_range *n = pl_malloc(ncap * sizeof *n);
+    if (!n) {
+        return 0;
+    }
+    memcpy(n, q->r, q->n * sizeof *n);
+    if (q->r != q->small) {
+        pl_free(q->r);
+    }
+    q->r = n;
+    q->cap = ncap;
+    return 1;
 }
 
 int
@@ -40,13 +81,13 @@ pl_ackq_seen(const pl_ackq *q, uint64_t pn)
 static void
 insert_at(pl_ackq *q, size_t i, uint64_t pn)
 {
-    if (q->n == PL_ACKQ_CAP) {
-        if (i == PL_ACKQ_CAP) {
+    if (!grow(q)) {
+        if (i == q->n) {
             /* Lower than everything we keep: forget it, raise the floor. */
             q->floor = pn + 1;
             return;
         }
-        q->floor = q->r[PL_ACKQ_CAP - 1].hi + 1;
+        q->floor = q->r[q->n - 1].hi + 1;
         q->n--;
     }
     memmove(&q->r[i + 1], &q->r[i], (q->n - i) * sizeof q->r[0]);

@@ -14,12 +14,16 @@
 /* Ranges remembered for duplicate detection; ACK frames carry the highest
    PL_ACK_MAX_RANGES of them. */
 #define PL_ACKQ_CAP 128
+/* Ranges held inline; more are allocated as gaps appear (an idle or
+   loss-free connection needs one). */
+#define PL_ACKQ_SMALL 4
 /* Ack after this many ack-eliciting packets even before the delay. */
 #define PL_ACKQ_EVERY 2
 
 typedef struct pl_ackq {
-    pl_ack_range r[PL_ACKQ_CAP]; /* descending, disjoint, non-adjacent */
-    size_t n;
+    pl_ack_range *r; /* descending, disjoint, non-adjacent: small or heap */
+    size_t n, cap;
+    pl_ack_range small[PL_ACKQ_SMALL];
     uint64_t floor;        /* packet numbers below it count as seen */
     uint64_t largest_time; /* when r[0].hi arrived */
     unsigned unacked;      /* ack-eliciting packets since our last ACK */
@@ -32,7 +36,10 @@ typedef struct pl_ackq {
 #define PL_ACKQ_NEW 0
 #define PL_ACKQ_DUP 1
 
+/* The queue must not be copied or moved after init (r may point into
+   it). */
 void pl_ackq_init(pl_ackq *q, uint64_t max_delay_us);
+void pl_ackq_free(pl_ackq *q);
 
 /* Nonzero when pn was seen already (or is below what we remember). */
 int pl_ackq_seen(const pl_ackq *q, uint64_t pn);

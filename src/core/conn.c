@@ -131,6 +131,7 @@ pl_conn_free(pl_conn *c)
     }
     pl_chan_free_all(c);
     pl_rxmap_free(&c->rxmap);
+    pl_ackq_free(&c->ackq);
     pl_sent_free(&c->sent);
     pl_free(c->rtx);
     pl_free(c->tx_seq);
@@ -232,7 +233,7 @@ rtx_push(pl_conn *c, const pl_chunk *ch)
         }
     }
     if (c->rtx_n == c->rtx_cap) {
-        size_t ncap = c->rtx_cap ? c->rtx_cap * 2 : 64;
+        size_t ncap = c->rtx_cap ? c->rtx_cap * 2 : 8;
         pl_chunk *n = pl_malloc(ncap * sizeof *n);
         if (!n) {
             return PARLEY_ENOMEM;

@@ -13,8 +13,8 @@
 #include "parley/error.h"
 #include "util/alloc.h"
 
-#define SENT_INITIAL_CAP 64
-#define CHUNK_INITIAL_CAP 256
+#define SENT_INITIAL_CAP 8
+#define CHUNK_INITIAL_CAP 16
 
 void
 pl_sent_init(pl_sent *s)

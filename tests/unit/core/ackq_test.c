@@ -23,6 +23,7 @@ PT_TEST(in_order_merges_and_dedups)
     /* Non-eliciting packets never arm the timer. */
     PT_EQ_U64(pl_ackq_deadline(&q), UINT64_MAX);
     PT_TRUE(!pl_ackq_due(&q, UINT64_MAX - 1));
+    pl_ackq_free(&q);
 }
 
 PT_TEST(gaps_make_descending_ranges)
@@ -47,6 +48,7 @@ PT_TEST(gaps_make_descending_ranges)
     PT_EQ_U64(q.r[0].lo, 1);
     PT_EQ_U64(q.r[0].hi, 10);
     PT_EQ_U64(pl_ackq_largest(&q), 10);
+    pl_ackq_free(&q);
 }
 
 PT_TEST(delayed_then_every_second_then_immediate)
@@ -74,6 +76,7 @@ PT_TEST(delayed_then_every_second_then_immediate)
     pl_ackq_sent(&q);
     pl_ackq_record(&q, 3, 4100, 1); /* fills part of the gap: reordered */
     PT_TRUE(pl_ackq_due(&q, 4100));
+    pl_ackq_free(&q);
 }
 
 PT_TEST(bounded_to_cap_and_ack_frame)
@@ -113,6 +116,7 @@ PT_TEST(bounded_to_cap_and_ack_frame)
     PT_OK(pl_frame_encode_ack(&w, q.r, q.n, 0, &nw));
     PT_LT_INT(nw, PL_ACK_MAX_RANGES);
     PT_GE_INT(nw, 1);
+    pl_ackq_free(&q);
 }
 
 PT_TEST(prune_after_ack_of_ack)
@@ -130,6 +134,7 @@ PT_TEST(prune_after_ack_of_ack)
     PT_TRUE(pl_ackq_seen(&q, 29));
     PT_TRUE(!pl_ackq_seen(&q, 31));
     PT_EQ_INT(pl_ackq_record(&q, 31, 0, 1), PL_ACKQ_NEW);
+    pl_ackq_free(&q);
 }
 
 PT_MAIN(PT_RUN(in_order_merges_and_dedups) PT_RUN(gaps_make_descending_ranges)
