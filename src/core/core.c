@@ -121,8 +121,12 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     pl_sched_init(&core->sched);
     pl_connmap_init(&core->ids);
     pl_connmap_init(&core->remotes);
-    pl_pool_init(&core->msg_pool, sizeof(pl_msg), 4096);
-    pl_pool_init(&core->rx_pool, sizeof(pl_rxmsg), 4096);
+    /* Free records kept for reuse: as many bytes as each buffer class
+       keeps, so a burst of small messages does not go back to malloc. */
+    pl_pool_init(&core->msg_pool, sizeof(pl_msg),
+                 PL_BUF_CACHE_BYTES / sizeof(pl_msg));
+    pl_pool_init(&core->rx_pool, sizeof(pl_rxmsg),
+                 PL_BUF_CACHE_BYTES / sizeof(pl_rxmsg));
     pl_bufpool_init(&core->bufs);
     core->raw = pl_calloc(PL_RAW_SLOTS, sizeof(pl_raw));
     core->ev = pl_calloc(EV_INITIAL, sizeof(parley_event));
@@ -566,8 +570,15 @@ pl_core_send(pl_core *core, uint64_t now_us, parley_peer peer, uint8_t channel,
     if (!c || c->state != PARLEY_PEER_CONNECTED) {
         return PARLEY_ENOTCONN;
     }
+    /* A connection that already had data waiting is due exactly when it
+       was: more data changes neither its window nor its pacer. So only a
+       send that gives it its first data recomputes when it is due (the
+       recomputation was a tenth of the cost of a small send). */
+    int had = pl_conn_has_data(c);
     int rc = pl_conn_send(c, now_us, channel, data, len, flags, release, user);
-    pl_conn_update_due(c, now_us);
+    if (rc == PARLEY_OK && !had) {
+        pl_conn_update_due(c, now_us);
+    }
     return rc;
 }
 
