@@ -1,6 +1,6 @@
 /*
  * The host level of the sans-I/O engine: the peer table, the event queue,
- * datagram dispatch and the round robin that picks which connection sends
+ * datagram dispatch and the scheduler that picks which connection sends
  * next. Connections live in conn.c, packets are built in output.c.
  *
  * Design notes (the whole engine):
@@ -26,6 +26,11 @@
  *   MAX_DATA) that grows as the app releases received messages (conn.c).
  * - Congestion control is NewReno growth with a Westwood+ bandwidth floor
  *   on backoff and pacing (cc.c); the comment there says why.
+ * - Connections wait in a min-heap keyed by when they next have work
+ *   (sched.c): finding the next one and the next wakeup is O(1), re-keying
+ *   O(log n), and nothing per datagram scans every peer, so 10,000 peers
+ *   cost what 10 do. Equal keys are served first in, first out, which is
+ *   the round robin between peers that have data.
  * - Hot-path records come from free-list pools and ring buffers
  *   (pool.c, sent.c); message bytes are copied once into pooled buffers.
  */
