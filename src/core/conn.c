@@ -47,6 +47,9 @@ pl_conn_create(pl_core *core, uint64_t now, const parley_addr *addr,
     c->sched_idx = PL_SCHED_NONE;
     int rc = pl_sched_reserve(&core->sched);
     if (rc == PARLEY_OK) {
+        rc = pl_core_reserve_conn(core);
+    }
+    if (rc == PARLEY_OK) {
         rc = pl_core_new_id(core, &c->local_id);
     }
     if (rc == PARLEY_OK && is_client) {

@@ -175,6 +175,7 @@ pl_core_destroy(pl_core *core)
     }
     pl_peers_free(&core->peers);
     pl_sched_free(&core->sched);
+    pl_free(core->ack_ids);
     pl_connmap_free(&core->ids);
     pl_connmap_free(&core->remotes);
     pl_pool_trim(&core->msg_pool);
@@ -372,6 +373,59 @@ pl_core_connect(pl_core *core, uint64_t now_us, const parley_addr *to,
     return PARLEY_OK;
 }
 
+int
+pl_core_reserve_conn(pl_core *core)
+{
+    if (core->ack_cap > core->nconns) {
+        return PARLEY_OK;
+    }
+    uint32_t ncap = core->ack_cap ? core->ack_cap * 2 : 16;
+    if (ncap < core->ack_cap) {
+        return PARLEY_ENOMEM;
+    }
+    parley_peer *n = pl_realloc(core->ack_ids, (size_t)ncap * sizeof *n);
+    if (!n) {
+        return PARLEY_ENOMEM;
+    }
+    core->ack_ids = n;
+    core->ack_cap = ncap;
+    return PARLEY_OK;
+}
+
+/* Remembers that c may owe a delayed ACK. */
+static void
+note_ack(pl_core *core, pl_conn *c)
+{
+    if (!c->ack_listed && c->ackq.n > 0 && c->ackq.deadline != UINT64_MAX &&
+        core->ack_n < core->ack_cap) {
+        core->ack_ids[core->ack_n++] = c->id;
+        c->ack_listed = 1;
+    }
+}
+
+int
+pl_core_flush_acks(pl_core *core, uint64_t now_us)
+{
+    if (!core) {
+        return 0;
+    }
+    int any = 0;
+    for (uint32_t i = 0; i < core->ack_n; i++) {
+        pl_conn *c = pl_core_conn(core, core->ack_ids[i]);
+        if (!c) {
+            continue;
+        }
+        c->ack_listed = 0;
+        if (c->ackq.n > 0 && c->ackq.deadline != UINT64_MAX) {
+            c->ackq.immediate = 1;
+            pl_conn_update_due(c, now_us);
+            any = 1;
+        }
+    }
+    core->ack_n = 0;
+    return any;
+}
+
 /* A DATA packet: find the connection by our id and check the source. */
 static void
 on_data(pl_core *core, uint64_t now, const parley_addr *from,
@@ -416,6 +470,7 @@ on_data(pl_core *core, uint64_t now, const parley_addr *from,
     c = pl_core_conn(core, pid);
     if (c) {
         pl_conn_update_due(c, now);
+        note_ack(core, c);
     }
 }
 

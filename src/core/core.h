@@ -60,6 +60,15 @@ int pl_core_next_datagram(pl_core *core, uint64_t now_us, uint8_t *buf,
    pl_core_next_datagram called, or UINT64_MAX when it needs nothing. */
 uint64_t pl_core_next_wakeup(const pl_core *core);
 
+/*
+ * Makes every delayed ACK due now. A driver calls it when it is about to
+ * sleep with nothing received: the app has had its events and sent its
+ * replies (which carried their ACKs), so an ACK still owed would only
+ * cost a wakeup of its own later. Returns nonzero when some became due
+ * (then pl_core_next_datagram has them).
+ */
+int pl_core_flush_acks(pl_core *core, uint64_t now_us);
+
 /* Takes the next event. Returns PARLEY_OK or PARLEY_EAGAIN. */
 int pl_core_poll_event(pl_core *core, parley_event *ev);
 

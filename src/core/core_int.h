@@ -206,6 +206,7 @@ typedef struct pl_conn {
     uint64_t next_due;  /* when it next has work: its key in core->sched */
     uint64_t sched_seq; /* tie-break in core->sched */
     uint32_t sched_idx; /* place in core->sched, PL_SCHED_NONE: none */
+    uint8_t ack_listed; /* in core->ack_ids */
 } pl_conn;
 
 /* A datagram waiting to leave without a connection. */
@@ -234,6 +235,10 @@ struct pl_core {
     pl_connmap remotes; /* server: (client id, address hash) -> slot */
     uint32_t nconns;    /* live connections */
     pl_sched sched;     /* live connections by next_due */
+    /* Connections that may owe a delayed ACK (pl_core_flush_acks); ids,
+       so a closed one is simply skipped. Room for every connection. */
+    parley_peer *ack_ids;
+    uint32_t ack_n, ack_cap;
 
     parley_event *ev; /* ring */
     size_t ev_cap, ev_head, ev_n;
@@ -264,6 +269,8 @@ void pl_core_push_raw(pl_core *core, const parley_addr *to, const uint8_t *buf,
 void pl_core_close(pl_core *core, pl_conn *c, parley_event_type type,
                    parley_reason reason, uint32_t app_code,
                    parley_peer_state zstate);
+/* Room in ack_ids for one more connection. PARLEY_OK or PARLEY_ENOMEM. */
+int pl_core_reserve_conn(pl_core *core);
 /* The live connection of an id, or NULL. */
 pl_conn *pl_core_conn(const pl_core *core, parley_peer id);
 /* Random bytes from the app's source (zeros never leak: ids != 0). */

@@ -379,6 +379,12 @@ parley_host_service(parley_host *h, int timeout_ms, parley_event *ev)
         if (now >= deadline) {
             return 0;
         }
+        /* About to sleep: the app has had its events and sent its
+           replies, so send the ACKs still owed now rather than wake up
+           for each one later. */
+        if (pl_core_flush_acks(h->core, now)) {
+            pump_out(h, now);
+        }
         uint64_t due = next_due(h);
         wait_io(h, now, due < deadline ? due : deadline);
     }

@@ -487,6 +487,48 @@ PT_TEST(steady_sender_costs_no_pings)
     sn_free(&n);
 }
 
+/* pl_core_flush_acks makes a delayed ACK go out at once (the driver
+   calls it before sleeping), and owes nothing when nothing is owed. */
+PT_TEST(flush_acks_sends_the_owed_ack_now)
+{
+    uint64_t seed = 20;
+    pt_seed(seed);
+    parley_host_config cfg;
+    sn_config(&cfg);
+    parley_sim_config link;
+    sn_link(&link, 0);
+    sn_net n;
+    PT_OK(sn_init(&n, seed, &cfg, &cfg, &link, &link));
+    parley_peer a, b;
+    PT_TRUE(sn_connect(&n, &a, &b));
+    sn_run_for(&n, 200 * 1000); /* settle: nothing owed either way */
+    pl_core *ca = n.s[0].core, *cb = n.s[1].core;
+    PT_EQ_INT(pl_core_flush_acks(cb, n.now), 0);
+    uint8_t msg[40] = {1, 2, 3};
+    PT_OK(pl_core_send(ca, n.now, a, 0, msg, sizeof msg, 0, NULL, NULL));
+    uint8_t buf[2048];
+    size_t len;
+    parley_addr to;
+    PT_OK(pl_core_next_datagram(ca, n.now, buf, sizeof buf, &len, &to));
+    pl_core_on_datagram(cb, n.now, &n.s[0].addr, buf, len);
+    /* One ack-eliciting packet: the ACK waits for its delay. */
+    PT_ERR(pl_core_next_datagram(cb, n.now, buf, sizeof buf, &len, &to),
+           PARLEY_EAGAIN);
+    PT_GT_U64(pl_core_next_wakeup(cb), n.now);
+    PT_EQ_INT(pl_core_flush_acks(cb, n.now), 1);
+    PT_OK(pl_core_next_datagram(cb, n.now, buf, sizeof buf, &len, &to));
+    PT_TRUE(parley_addr_equal(&to, &n.s[0].addr));
+    pl_core_on_datagram(ca, n.now, &n.s[1].addr, buf, len);
+    parley_peer_stats st;
+    PT_OK(pl_core_peer_stats(ca, a, &st));
+    PT_EQ_U64(st.unacked_messages, 0);
+    /* Sent: nothing owed any more. */
+    PT_EQ_INT(pl_core_flush_acks(cb, n.now), 0);
+    PT_ERR(pl_core_next_datagram(cb, n.now, buf, sizeof buf, &len, &to),
+           PARLEY_EAGAIN);
+    sn_free(&n);
+}
+
 typedef struct flush_ {
     log_ l;
     uint64_t total;
@@ -583,5 +625,6 @@ PT_MAIN(PT_RUN(accepts_and_exchanges) PT_RUN(rejected_by_callback)
                     PT_RUN(connect_timeout) PT_RUN(idle_timeout_both_sides)
                         PT_RUN(keepalive_holds_idle_link)
                             PT_RUN(steady_sender_costs_no_pings)
-                                PT_RUN(graceful_disconnect_flushes)
-                                    PT_RUN(disconnect_now_is_immediate))
+                                PT_RUN(flush_acks_sends_the_owed_ack_now)
+                                    PT_RUN(graceful_disconnect_flushes)
+                                        PT_RUN(disconnect_now_is_immediate))
