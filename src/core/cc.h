@@ -34,6 +34,10 @@ typedef struct pl_cc {
     uint64_t round_start;
     uint64_t round_acked, round_lost, prev_acked, prev_lost;
     uint64_t round_rtt_max, prev_rtt_max; /* largest RTT sample of each */
+    /* HyStart++ (RFC 9406): the smallest RTT of this and the last round
+       trip in slow start, and how many samples this one has. */
+    uint64_t ss_round_min, ss_last_min;
+    unsigned ss_samples;
     int round_congested; /* this round trip had a congestion backoff */
     /* The most in flight the path held before it last overflowed (a
        queue or heavy loss), UINT64_MAX before any: random-loss recovery

@@ -193,6 +193,20 @@ PT_TEST(rtt20_loss5_unlimited)
     PT_GE_DBL(r.goodput, 120e6);
 }
 
+/* A deep queue (2 MiB, 33 ms at 60 MB/s, like a socket buffer in front
+   of a busy process): slow start must end as the RTT rises, before the
+   queue overflows. When only loss ended it, 15 % of the packets were
+   lost; now 5 %. */
+PT_TEST(deep_queue_slow_start_exit)
+{
+    uint64_t seed = 96;
+    pt_seed(seed);
+    path_ p = {60000000, 2 * 1024 * 1024, 10, 0.0};
+    result_ r = run_flow(seed, &p, 512, 20 * SN_SEC);
+    PT_GE_DBL(r.goodput, 0.70 * (double)p.rate);
+    PT_LE_DBL(r.loss_pct, 8.0);
+}
+
 /* 20 % loss each way: slow, but every byte arrives in order. */
 PT_TEST(loss20_completes)
 {
@@ -419,5 +433,5 @@ PT_TEST(two_flows_share)
 }
 
 PT_MAIN(PT_RUN(rtt20_loss5_startup) PT_RUN(rtt20_loss5_short_queue)
-            PT_RUN(rtt20_loss5_unlimited) PT_RUN(loss20_completes)
-                PT_RUN(two_flows_share))
+            PT_RUN(rtt20_loss5_unlimited) PT_RUN(deep_queue_slow_start_exit)
+                PT_RUN(loss20_completes) PT_RUN(two_flows_share))
