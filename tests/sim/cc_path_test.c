@@ -195,8 +195,8 @@ PT_TEST(rtt20_loss5_unlimited)
 
 /* A deep queue (2 MiB, 33 ms at 60 MB/s, like a socket buffer in front
    of a busy process): slow start must end as the RTT rises, before the
-   queue overflows. When only loss ended it, 15 % of the packets were
-   lost; now 5 %. */
+   queue overflows. When only loss ended it, 9-15 % of the packets were
+   lost; now 4 %. */
 PT_TEST(deep_queue_slow_start_exit)
 {
     uint64_t seed = 96;
@@ -204,7 +204,7 @@ PT_TEST(deep_queue_slow_start_exit)
     path_ p = {60000000, 2 * 1024 * 1024, 10, 0.0};
     result_ r = run_flow(seed, &p, 512, 20 * SN_SEC);
     PT_GE_DBL(r.goodput, 0.70 * (double)p.rate);
-    PT_LE_DBL(r.loss_pct, 8.0);
+    PT_LE_DBL(r.loss_pct, 6.0);
 }
 
 /* 20 % loss each way: slow, but every byte arrives in order. */
