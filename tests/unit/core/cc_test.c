@@ -208,6 +208,34 @@ PT_TEST(random_loss_regrows_to_inflight_hi)
     PT_EQ_U64(cc.inflight_hi, 147 * MSS);
 }
 
+/* One round trip: an ack of a packet sent at sent ends the last one,
+   then n RTT samples of rtt. */
+static void
+round_of(pl_cc *cc, uint64_t sent, uint64_t now, uint64_t rtt, int n)
+{
+    pl_cc_on_ack(cc, MSS, sent, now, 1);
+    for (int i = 0; i < n; i++) {
+        pl_cc_on_rtt(cc, rtt, now + (uint64_t)i, 20000);
+    }
+}
+
+PT_TEST(hystart_ends_slow_start_on_rtt_rise)
+{
+    pl_cc cc;
+    pl_cc_init(&cc, MSS);
+    round_of(&cc, 1, 1000, 20000, 8);
+    round_of(&cc, 2000, 21000, 20000, 8);
+    /* 3 ms above the last round's minimum: below the 4 ms floor. */
+    round_of(&cc, 22000, 41000, 23000, 8);
+    PT_EQ_U64(cc.ssthresh, UINT64_MAX);
+    /* Too few samples to judge: still slow start. */
+    round_of(&cc, 42000, 61000, 28000, 7);
+    PT_EQ_U64(cc.ssthresh, UINT64_MAX);
+    /* The 8th sample: 5 ms above the last full round's 23 ms. */
+    pl_cc_on_rtt(&cc, 28000, 61010, 20000);
+    PT_EQ_U64(cc.ssthresh, cc.cwnd);
+}
+
 PT_TEST(bandwidth_filter_forgets)
 {
     pl_cc cc;
@@ -250,4 +278,5 @@ PT_MAIN(PT_RUN(initial_window) PT_RUN(slow_start_then_avoidance)
                 PT_RUN(floor_drains_only_a_standing_queue)
                     PT_RUN(bandwidth_filter_forgets) PT_RUN(pacing)
                         PT_RUN(random_loss_keeps_slow_start)
-                            PT_RUN(random_loss_regrows_to_inflight_hi))
+                            PT_RUN(random_loss_regrows_to_inflight_hi)
+                                PT_RUN(hystart_ends_slow_start_on_rtt_rise))
