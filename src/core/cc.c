@@ -177,7 +177,10 @@ pl_cc_on_rate(pl_cc *cc, uint64_t rate, uint64_t now, uint64_t srtt_us)
    an eighth (4-16 ms) over the last one's: a queue is building, so the
    window has reached the path and doubling again would only overflow
    it. Random loss does not end slow start (see the top), so this is
-   what ends it on a path with a queue. */
+   what ends it on a path with a queue. It ends at once, as Linux's
+   HyStart does, not through RFC 9406's conservative slow start (five
+   round trips at a quarter of the growth): in tests/sim/cc_path that
+   overflowed a 2 MiB queue at 60 MB/s (7 % of packets lost, not 4 %). */
 static void
 hystart(pl_cc *cc, uint64_t latest_us)
 {
