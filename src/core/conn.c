@@ -276,7 +276,7 @@ on_pkt_acked(void *ctx, uint64_t pn, pl_sent_pkt *p)
         c->disc_acked = 1;
     }
     if (p->flags & PL_SENT_ELICITING) {
-        pl_cc_on_ack(&c->cc, p->size, p->time,
+        pl_cc_on_ack(&c->cc, p->size, p->time, c->core->now,
                      (p->flags & PL_SENT_CWND_LIMITED) != 0);
         c->delivered += p->size;
         c->delivered_time = c->core->now;
@@ -333,8 +333,8 @@ after_loss(pl_conn *c, uint64_t now, const pl_loss_result *res)
     if (res->lost > 0) {
         c->st.packets_lost += res->lost;
         c->recent_lost += (uint32_t)res->lost;
-        pl_cc_on_loss(&c->cc, res->largest_lost_time, now, c->rtt.min_rtt,
-                      c->rtt.srtt, c->rtt.rttvar);
+        pl_cc_on_loss(&c->cc, res->largest_lost_time, res->lost_bytes, now,
+                      c->rtt.min_rtt, c->rtt.srtt, c->rtt.rttvar);
     }
 }
 
