@@ -409,6 +409,24 @@ on_data(pl_core *core, uint64_t now, const parley_addr *from,
 }
 
 void
+pl_core_on_send_error(pl_core *core, uint64_t now_us, const parley_addr *to,
+                      size_t len, int err)
+{
+    if (!core || !to || err != PARLEY_EMSGSIZE) {
+        return;
+    }
+    core->now = now_us;
+    for (uint32_t i = 0; i < core->peers.n; i++) {
+        pl_conn *c = core->peers.s[i].conn;
+        if (c && parley_addr_equal(&c->addr, to) &&
+            pl_conn_pmtu_refused(c, len, now_us)) {
+            pl_conn_update_due(c, now_us);
+            return;
+        }
+    }
+}
+
+void
 pl_core_on_datagram(pl_core *core, uint64_t now_us, const parley_addr *from,
                     const uint8_t *data, size_t len)
 {

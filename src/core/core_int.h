@@ -296,6 +296,8 @@ void pl_conn_pmtu_acked(pl_conn *c, uint64_t pn, const pl_sent_pkt *p);
 void pl_conn_pmtu_lost(pl_conn *c, uint64_t pn, const pl_sent_pkt *p);
 void pl_conn_pmtu_pto(pl_conn *c, uint64_t now);
 void pl_conn_pmtu_tick(pl_conn *c, uint64_t now);
+/* The OS refused a datagram of len bytes to c; 1 when it was the probe. */
+int pl_conn_pmtu_refused(pl_conn *c, size_t len, uint64_t now);
 /* When c's probing next needs a timer or a send (UINT64_MAX: never). */
 uint64_t pl_conn_pmtu_due(const pl_conn *c);
 

@@ -261,6 +261,17 @@ pl_conn_pmtu_pto(pl_conn *c, uint64_t now)
     sync_mtu(c);
 }
 
+int
+pl_conn_pmtu_refused(pl_conn *c, size_t len, uint64_t now)
+{
+    if (c->state != PARLEY_PEER_CONNECTED || c->pmtu.probe == 0 ||
+        c->pmtu.probe != len) {
+        return 0;
+    }
+    pl_pmtu_refused(&c->pmtu, now);
+    return 1;
+}
+
 void
 pl_conn_pmtu_tick(pl_conn *c, uint64_t now)
 {

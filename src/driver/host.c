@@ -205,7 +205,13 @@ send_pending(parley_host *h)
             return 1;
         }
         if (rc != PARLEY_OK) {
-            sent = 1; /* UDP: an undeliverable datagram is a lost one */
+            /* UDP: an undeliverable datagram is a lost one. One refused
+               for its size may be a path-MTU probe: the engine fails it
+               at once rather than waiting for its timeout. */
+            const parley_datagram *d = &h->tx[h->tx_off];
+            pl_core_on_send_error(h->core, pl_os_now_us(), &d->addr, d->len,
+                                  rc);
+            sent = 1;
         }
         h->tx_off += sent;
     }

@@ -24,6 +24,9 @@ typedef struct xfer_ {
     uint64_t shrink_at;   /* messages received before the path shrinks */
     size_t shrink_to;     /* 0: it never does */
     parley_sim_config ab; /* a -> b, for the shrink */
+    size_t refuse_over;   /* a's "OS" refuses datagrams longer; 0: none */
+    size_t refused[64];   /* the sizes it refused */
+    size_t nrefused;
     uint8_t buf[MSG];
 } xfer_;
 
@@ -64,8 +67,17 @@ on_event(sn_net *n, int side, parley_event *ev, void *user)
 static int
 observe(sn_net *n, int from, uint8_t *buf, size_t *len, size_t cap, void *user)
 {
-    (void)n, (void)buf, (void)cap;
+    (void)buf, (void)cap;
     xfer_ *x = user;
+    if (from == 0 && x->refuse_over && *len > x->refuse_over) {
+        /* As the driver does on EMSGSIZE (late by the link's delay). */
+        if (x->nrefused < 64) {
+            x->refused[x->nrefused++] = *len;
+        }
+        pl_core_on_send_error(n->s[0].core, n->now, &n->s[1].addr, *len,
+                              PARLEY_EMSGSIZE);
+        return 0;
+    }
     if (*len > x->biggest[from]) {
         x->biggest[from] = *len;
     }
@@ -179,6 +191,30 @@ PT_TEST(a_shrinking_path_falls_back_and_loses_nothing)
     free(x);
 }
 
+PT_TEST(a_size_the_os_refuses_fails_at_once)
+{
+    parley_host_config cfg;
+    sn_config(&cfg);
+    parley_sim_config ab, ba;
+    path(&ab, 0);
+    path(&ba, 0);
+    xfer_ *x = calloc(1, sizeof *x);
+    x->total = 300;
+    x->refuse_over = 5000;
+    parley_peer_stats st = transfer(106, x, &cfg, &cfg, &ab, &ba, 120);
+    PT_LE_U64(st.mtu, 5000);
+    PT_GE_U64(st.mtu, 5000 - PL_PMTU_GRAIN);
+    PT_EQ_U64(st.mtu_probes_lost, x->nrefused);
+    PT_GT_U64(x->nrefused, 0);
+    /* One refusal per size: never probed again. */
+    for (size_t i = 0; i < x->nrefused; i++) {
+        for (size_t j = i + 1; j < x->nrefused; j++) {
+            PT_TRUE(x->refused[i] != x->refused[j]);
+        }
+    }
+    free(x);
+}
+
 PT_TEST(converges_through_loss_duplication_and_reordering)
 {
     parley_host_config cfg;
@@ -241,6 +277,7 @@ PT_TEST(a_peer_without_probing_gets_the_base_mtu)
 PT_MAIN(
     PT_RUN(climbs_to_the_path_mtu_and_not_beyond)
     PT_RUN(a_shrinking_path_falls_back_and_loses_nothing)
+    PT_RUN(a_size_the_os_refuses_fails_at_once)
     PT_RUN(converges_through_loss_duplication_and_reordering)
     PT_RUN(never_above_what_the_peer_accepts)
     PT_RUN(a_peer_without_probing_gets_the_base_mtu))
