@@ -254,23 +254,32 @@ PT_TEST(never_above_what_the_peer_accepts)
     free(x);
 }
 
+/* Either side without probing (as an older peer): neither direction
+   ever carries more than the base MTU. */
 PT_TEST(a_peer_without_probing_gets_the_base_mtu)
 {
-    parley_host_config ca, cb;
-    sn_config(&ca);
-    sn_config(&cb);
-    cb.max_mtu = 0;
-    parley_sim_config ab, ba;
-    path(&ab, 0);
-    path(&ba, 0);
-    xfer_ *x = calloc(1, sizeof *x);
-    x->total = 50;
-    parley_peer_stats st = transfer(105, x, &ca, &cb, &ab, &ba, 120);
-    PT_EQ_U64(st.mtu, 1200);
-    PT_EQ_U64(st.mtu_probes, 0);
-    PT_LE_U64(x->biggest[0], 1200);
-    PT_LE_U64(x->biggest[1], 1200);
-    free(x);
+    for (int side = 0; side < 2; side++) {
+        parley_host_config ca, cb;
+        sn_config(&ca);
+        sn_config(&cb);
+        if (side == 0) {
+            ca.max_mtu = 0;
+        } else {
+            cb.max_mtu = 0;
+        }
+        parley_sim_config ab, ba;
+        path(&ab, 0);
+        path(&ba, 0);
+        xfer_ *x = calloc(1, sizeof *x);
+        x->total = 50;
+        parley_peer_stats st =
+            transfer(105 + (uint64_t)side, x, &ca, &cb, &ab, &ba, 120);
+        PT_EQ_U64(st.mtu, 1200);
+        PT_EQ_U64(st.mtu_probes, 0);
+        PT_LE_U64(x->biggest[0], 1200);
+        PT_LE_U64(x->biggest[1], 1200);
+        free(x);
+    }
 }
 
 // clang-format off

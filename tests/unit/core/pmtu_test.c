@@ -107,6 +107,34 @@ PT_TEST(converges_to_within_the_grain)
     PT_GE_INT(p.cur, path - PL_PMTU_GRAIN);
 }
 
+/* A finished search looks again after PL_PMTU_RAISE_US: a path that grew
+   is found. */
+PT_TEST(searches_again_after_the_raise_interval)
+{
+    pl_pmtu p;
+    pl_pmtu_init(&p, 1200, 65507, T0);
+    uint64_t pn = 1, now = T0;
+    while (!p.done) {
+        uint32_t size = probe(&p, now, pn);
+        PT_GT_INT(size, 0);
+        if (size <= 8952) {
+            pl_pmtu_on_acked(&p, pn, size, now);
+        } else {
+            now += 100000;
+            pl_pmtu_tick(&p, now);
+        }
+        pn++;
+    }
+    PT_EQ_INT(p.cur, 8952);
+    pl_pmtu_tick(&p, now + PL_PMTU_RAISE_US - 1);
+    PT_TRUE(p.done);
+    pl_pmtu_tick(&p, now + PL_PMTU_RAISE_US);
+    PT_TRUE(!p.done);
+    PT_EQ_INT(probe(&p, now + PL_PMTU_RAISE_US, pn), 65507);
+    pl_pmtu_on_acked(&p, pn, 65507, now);
+    PT_EQ_INT(p.cur, 65507);
+}
+
 PT_TEST(black_hole_by_losses_falls_back_and_pauses)
 {
     pl_pmtu p;
@@ -169,6 +197,7 @@ PT_MAIN(
     PT_RUN(a_loss_then_success_keeps_the_size)
     PT_RUN(the_os_refusing_a_size_fails_it_at_once)
     PT_RUN(converges_to_within_the_grain)
+    PT_RUN(searches_again_after_the_raise_interval)
     PT_RUN(black_hole_by_losses_falls_back_and_pauses)
     PT_RUN(black_hole_by_ptos_and_the_pause_doubles)
     PT_RUN(no_ceiling_no_probes))
