@@ -137,11 +137,13 @@ typedef struct parley_host_config {
                                        default 1200 */
     uint16_t max_mtu;               /* path-MTU probing (docs/PROTOCOL.md
                                        5.9): the largest UDP payload this
-                                       host probes for and accepts; 0 or
-                                       <= mtu: no probing. Receive buffers
-                                       are sized for it. Default 65507 (the
-                                       IPv4 maximum; IPv6 paths settle a
-                                       little lower) */
+                                       host accepts; receive buffers are
+                                       sized for it. It probes for and
+                                       announces at most this and 1/32 of
+                                       min(peer_memory, host_memory); 0 or
+                                       <= mtu: no probing. Default 65507
+                                       (the IPv4 maximum; IPv6 paths
+                                       settle a little lower) */
     uint32_t max_message;           /* largest message accepted or sent; default
                                        64 MiB */
     uint32_t connect_timeout_ms;    /* default 5000 */
