@@ -54,6 +54,9 @@ hex "$pkt/data_frags" "$hdr $frag_ru $frag_u $msg_us"
 hex "$pkt/data_control" "$hdr $ping $window $disc2"
 hex "$pkt/connect" "10 $body 0005 68656c6c6f" 1200
 hex "$pkt/connect_no_user" "10 $body 0000" 1200
+hex "$pkt/connect_pmtu" "10 ${body%00000000}00000010 0005 68656c6c6f 2328" 1200
+hex "$pkt/accept_pmtu" "13 0a0b0c0d 0102030405060708 cafef00d 0578 04 00010000 \
+00000010 ffe3"
 hex "$pkt/response" "12 $body 0005 68656c6c6f $cookie" 1200
 hex "$pkt/challenge" "11 0a0b0c0d 0102030405060708 $cookie"
 hex "$pkt/accept" "13 0a0b0c0d 0102030405060708 cafef00d 0578 04 00010000 \

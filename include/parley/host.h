@@ -132,7 +132,18 @@ typedef struct parley_host_config {
                                channel; default: 0 reliable ordered, 1
                                unreliable sequenced, the rest reliable
                                ordered */
-    uint16_t mtu;                   /* largest UDP payload sent; default 1200 */
+    uint16_t mtu;                   /* largest UDP payload sent until the
+                                       path is probed; always assumed safe;
+                                       default 1200 */
+    uint16_t max_mtu;               /* path-MTU probing (docs/PROTOCOL.md
+                                       5.9): the largest UDP payload this
+                                       host accepts; receive buffers are
+                                       sized for it. It probes for and
+                                       announces at most this and 1/32 of
+                                       min(peer_memory, host_memory); 0 or
+                                       <= mtu: no probing. Default 65507
+                                       (the IPv4 maximum; IPv6 paths
+                                       settle a little lower) */
     uint32_t max_message;           /* largest message accepted or sent; default
                                        64 MiB */
     uint32_t connect_timeout_ms;    /* default 5000 */
@@ -284,7 +295,8 @@ PARLEY_API int parley_peer_disconnect_now(parley_host *host, parley_peer peer,
 typedef struct parley_peer_stats {
     parley_peer_state state;
     parley_addr addr;
-    uint32_t mtu;
+    uint32_t mtu;       /* the largest packet we send now: the agreed
+                           base, raised by path-MTU probing */
     uint64_t srtt_us;   /* smoothed RTT */
     uint64_t rttvar_us; /* RTT variation */
     uint64_t min_rtt_us;
@@ -305,6 +317,10 @@ typedef struct parley_peer_stats {
     uint64_t peer_window_bytes; /* the peer's receive window */
     uint64_t auth_failures;     /* packets dropped: failed to decrypt or
                                    authenticate */
+    uint64_t mtu_probes;        /* path-MTU probes sent */
+    uint64_t mtu_probes_lost;   /* of them, lost (or refused by the OS) */
+    uint64_t mtu_blackholes;    /* falls back to the base mtu after
+                                   packets above it stopped arriving */
 } parley_peer_stats;
 
 /* Fills *out. Returns PARLEY_OK, PARLEY_EINVAL or PARLEY_ENOTCONN. */

@@ -45,6 +45,10 @@ typedef struct parley_sim_config {
     double ge_loss_bad_pct; /* config_init leaves it 0: set it (e.g.
                                100) or the bad state loses nothing */
     size_t max_datagram;    /* longest datagram accepted; 0: 65536 */
+    size_t path_mtu;        /* the path's MTU as a UDP payload: longer
+                               datagrams are taken, dropped silently and
+                               counted (dropped_mtu), as a router drops
+                               a "don't fragment" packet; 0: none */
     size_t max_held;        /* most datagrams in flight at once (duplicate
                                copies count); beyond it new ones are
                                dropped; 0: 65536 */
@@ -58,6 +62,7 @@ typedef struct parley_sim_stats {
     uint64_t dropped_loss;  /* lost to loss_pct or Gilbert-Elliott */
     uint64_t dropped_queue; /* lost to the rate limiter's full queue or
                                max_held */
+    uint64_t dropped_mtu;   /* longer than path_mtu */
     uint64_t duplicated;    /* extra copies made */
     uint64_t reordered;     /* datagrams held back so that later ones
                                may overtake them */
@@ -94,7 +99,8 @@ PARLEY_API int parley_sim_configure(parley_sim *sim,
  * Offers one datagram at time now_us (microseconds; a time earlier than
  * one already seen is taken as the latest seen). The simulator copies the
  * bytes; from and to (either may be NULL) travel with it. Returns PARLEY_OK
- * whether or not the link then drops it (see the stats), PARLEY_EINVAL,
+ * whether or not the link then drops it (see the stats; over path_mtu is
+ * such a drop), PARLEY_EINVAL,
  * PARLEY_EMSGSIZE (longer than max_datagram) or PARLEY_ENOMEM.
  */
 PARLEY_API int parley_sim_push(parley_sim *sim, uint64_t now_us,

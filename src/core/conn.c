@@ -84,6 +84,7 @@ pl_conn_established(pl_conn *c, uint64_t now, uint32_t mtu, uint8_t channels,
         return PARLEY_ENOMEM;
     }
     c->mtu = mtu;
+    pl_pmtu_init(&c->pmtu, mtu, mtu, now); /* the handshake may enable it */
     c->channels = channels;
     c->peer_max_message = peer_max_message;
     pl_cc_init(&c->cc, mtu);
@@ -258,8 +259,8 @@ rtx_push(pl_conn *c, const pl_chunk *ch)
 static void
 on_pkt_acked(void *ctx, uint64_t pn, pl_sent_pkt *p)
 {
-    (void)pn;
     pl_conn *c = ctx;
+    pl_conn_pmtu_acked(c, pn, p);
     for (uint32_t i = 0; i < p->nchunks; i++) {
         pl_chunk *ch = pl_sent_chunk(&c->sent, p->chunk_first + i);
         pl_msg *m = ch->msg;
@@ -293,8 +294,8 @@ on_pkt_acked(void *ctx, uint64_t pn, pl_sent_pkt *p)
 static void
 on_pkt_lost(void *ctx, uint64_t pn, pl_sent_pkt *p)
 {
-    (void)pn;
     pl_conn *c = ctx;
+    pl_conn_pmtu_lost(c, pn, p);
     for (uint32_t i = 0; i < p->nchunks; i++) {
         pl_chunk *ch = pl_sent_chunk(&c->sent, p->chunk_first + i);
         if (rtx_push(c, ch) != PARLEY_OK) {
@@ -564,6 +565,7 @@ loss_timer(pl_conn *c, uint64_t now)
     }
     c->pto_count++;
     c->probes = 1;
+    pl_conn_pmtu_pto(c, now);
 }
 
 /*
@@ -636,6 +638,7 @@ pl_conn_tick(pl_conn *c, uint64_t now)
         return 0;
     }
     loss_timer(c, now);
+    pl_conn_pmtu_tick(c, now);
     if (c->state == PARLEY_PEER_CONNECTED && now >= ping_time(c)) {
         c->ping_due = 1;
     }
@@ -694,6 +697,9 @@ pl_conn_update_due(pl_conn *c, uint64_t now)
         t = min_u64(t, ping_time(c));
     }
     t = min_u64(t, pl_chan_next_expiry(c));
+    if (c->state == PARLEY_PEER_CONNECTED) {
+        t = min_u64(t, pl_conn_pmtu_due(c));
+    }
     if (c->disc_phase == PL_DISC_FLUSH) {
         t = min_u64(t, c->all ? c->disc_deadline : now);
     } else if (c->disc_phase == PL_DISC_SENT) {
@@ -752,8 +758,12 @@ pl_conn_send(pl_conn *c, uint64_t now, uint8_t channel, const void *data,
     m->mode = mode;
     m->charge = charge;
     m->seq = c->tx_seq[channel * 4u + mode]++;
+    /* Against the base MTU, not the probed one: a whole message must fit
+       every packet it may be sent again in, and a black hole takes the
+       MTU back to the base (fragments are re-cut to fit). */
     size_t whole = pl_frame_msg_size(m->seq, len);
-    m->frag = whole == 0 || whole > c->mtu - PL_DATA_HDR_LEN - PL_PKT_RESERVE -
+    m->frag = whole == 0 || whole > c->pmtu.base - PL_DATA_HDR_LEN -
+                                        PL_PKT_RESERVE -
                                         (c->enc ? PL_AEAD_TAG_LEN : 0);
     m->anext = c->all;
     if (c->all) {
@@ -780,6 +790,9 @@ pl_conn_stats(const pl_conn *c, parley_peer_stats *out)
     out->state = c->state;
     out->addr = c->addr;
     out->mtu = c->mtu;
+    out->mtu_probes = c->pmtu.probes;
+    out->mtu_probes_lost = c->pmtu.probes_lost;
+    out->mtu_blackholes = c->pmtu.blackholes;
     out->srtt_us = c->rtt.srtt;
     out->rttvar_us = c->rtt.rttvar;
     out->min_rtt_us = c->rtt.min_rtt;

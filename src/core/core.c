@@ -136,7 +136,7 @@ pl_core_create(const parley_host_config *cfg, pl_core_random_fn random,
     core->raw = pl_calloc(PL_RAW_SLOTS, sizeof(pl_raw));
     core->ev = pl_calloc(EV_INITIAL, sizeof(parley_event));
     core->ev_cap = EV_INITIAL;
-    core->scratch = pl_malloc(cfg->mtu);
+    core->scratch = pl_malloc(pl_core_max_datagram(cfg));
     int rc = core->raw && core->ev && core->scratch ? PARLEY_OK : PARLEY_ENOMEM;
     if (rc == PARLEY_OK) {
         rc = random(random_user, core->cookie_key, sizeof core->cookie_key);
@@ -453,7 +453,7 @@ on_data(pl_core *core, uint64_t now, const parley_addr *from,
            received at all (its number is not marked seen). */
         uint64_t largest = c->ackq.n ? pl_ackq_largest(&c->ackq) : UINT64_MAX;
         size_t n =
-            len <= core->cfg.mtu
+            len <= pl_core_max_datagram(&core->cfg)
                 ? pl_crypto_open(c->key_rx, pl_pn_expand(largest, pn), data,
                                  PL_DATA_HDR_LEN, len, core->scratch)
                 : 0;
@@ -471,6 +471,24 @@ on_data(pl_core *core, uint64_t now, const parley_addr *from,
     if (c) {
         pl_conn_update_due(c, now);
         note_ack(core, c);
+    }
+}
+
+void
+pl_core_on_send_error(pl_core *core, uint64_t now_us, const parley_addr *to,
+                      size_t len, int err)
+{
+    if (!core || !to || err != PARLEY_EMSGSIZE) {
+        return;
+    }
+    core->now = now_us;
+    for (uint32_t i = 0; i < core->peers.n; i++) {
+        pl_conn *c = core->peers.s[i].conn;
+        if (c && parley_addr_equal(&c->addr, to) &&
+            pl_conn_pmtu_refused(c, len, now_us)) {
+            pl_conn_update_due(c, now_us);
+            return;
+        }
     }
 }
 

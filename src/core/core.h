@@ -49,12 +49,22 @@ void pl_core_on_datagram(pl_core *core, uint64_t now_us,
  * Runs due timers and writes the next datagram that should leave now
  * (acks, data within the congestion window and pacing, retransmissions,
  * pings, handshake packets) into buf (cap >= the configured MTU and
- * >= 1200, the padded size of handshake packets).
+ * >= 1200, the padded size of handshake packets; path-MTU probes need
+ * max_mtu, and a probe larger than cap counts as failed).
  * Returns PARLEY_OK with *len and *to set, or PARLEY_EAGAIN when nothing
  * is due before pl_core_next_wakeup().
  */
 int pl_core_next_datagram(pl_core *core, uint64_t now_us, uint8_t *buf,
                           size_t cap, size_t *len, parley_addr *to);
+
+/*
+ * The OS refused to send a datagram the engine built to `to` because of
+ * its size (err PARLEY_EMSGSIZE: "don't fragment" and over the interface
+ * MTU). A path-MTU probe of that length fails at once instead of after a
+ * timeout; any other datagram is simply lost. Other errors are ignored.
+ */
+void pl_core_on_send_error(pl_core *core, uint64_t now_us,
+                           const parley_addr *to, size_t len, int err);
 
 /* Absolute time (us) at which the engine next needs
    pl_core_next_datagram called, or UINT64_MAX when it needs nothing. */

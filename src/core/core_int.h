@@ -17,6 +17,7 @@
 #include "core/loss.h"
 #include "core/map.h"
 #include "core/peers.h"
+#include "core/pmtu.h"
 #include "core/pool.h"
 #include "core/sched.h"
 #include "core/ratelimit.h"
@@ -131,8 +132,9 @@ typedef struct pl_conn {
     uint8_t key_rx[32];  /* packets we receive */
     pl_hs_accept acc;    /* server: the ACCEPT, sent again as needed */
 
-    /* Agreed at the handshake. */
+    /* Agreed at the handshake; mtu is then raised by probing (pmtu). */
     uint32_t mtu;
+    pl_pmtu pmtu;
     uint8_t channels;
     uint32_t peer_max_message;
 
@@ -227,7 +229,7 @@ struct pl_core {
     uint8_t psk[32], id_sk[64], pin[32], token_key[32];
     uint8_t token[PL_HS_TOKEN_LEN];
     uint8_t has_psk, has_id, has_pin, has_token_key, has_token;
-    uint8_t *scratch; /* an opened packet (cfg.mtu bytes) */
+    uint8_t *scratch; /* an opened packet (max datagram bytes) */
     pl_ratelimit rl;  /* handshake attempts per source */
 
     pl_peers peers;
@@ -287,6 +289,27 @@ pl_budget pl_core_rx_budget(pl_conn *c);
 int pl_core_shed(pl_core *core, pl_conn *c, uint64_t now);
 /* Seconds since 1970 (token expiry): the config's clock, else now. */
 uint64_t pl_core_unix_time(const pl_core *core, uint64_t now);
+
+/* ---- pmtu.c: path-MTU probing of a connection ---- */
+
+/* The largest datagram the host accepts. */
+uint32_t pl_core_max_datagram(const parley_host_config *cfg);
+/* The max_mtu it announces and probes up to; 0: no probing. */
+uint32_t pl_core_probe_max(const parley_host_config *cfg);
+/* Starts the search once c->mtu (the base) is agreed; peer_max is the
+   peer's max_mtu, 0 when it does not probe. */
+void pl_conn_pmtu_init(pl_conn *c, uint32_t peer_max, uint64_t now);
+/* Nonzero when c has enough queued that a larger MTU would help. */
+int pl_conn_pmtu_worth(const pl_conn *c);
+/* Packet events and timers, from the loss callbacks and pl_conn_tick. */
+void pl_conn_pmtu_acked(pl_conn *c, uint64_t pn, const pl_sent_pkt *p);
+void pl_conn_pmtu_lost(pl_conn *c, uint64_t pn, const pl_sent_pkt *p);
+void pl_conn_pmtu_pto(pl_conn *c, uint64_t now);
+void pl_conn_pmtu_tick(pl_conn *c, uint64_t now);
+/* The OS refused a datagram of len bytes to c; 1 when it was the probe. */
+int pl_conn_pmtu_refused(pl_conn *c, size_t len, uint64_t now);
+/* When c's probing next needs a timer or a send (UINT64_MAX: never). */
+uint64_t pl_conn_pmtu_due(const pl_conn *c);
 
 /* ---- conn.c: the connection state machine ---- */
 

@@ -236,11 +236,15 @@ server_accept_setup(pl_core *core, pl_conn *c, const pl_hs_connect *h)
     a->mtu = (uint16_t)c->mtu;
     a->channels = c->channels;
     a->max_message = core->cfg.max_message;
+    if ((h->flags & PL_HS_FLAG_PMTU) && pl_core_probe_max(&core->cfg) != 0) {
+        a->flags = PL_HS_FLAG_PMTU;
+        a->max_mtu = (uint16_t)pl_core_probe_max(&core->cfg);
+    }
     if (!(h->flags & PL_HS_FLAG_ENCRYPT)) {
         return PARLEY_OK;
     }
-    a->flags = h->flags & (PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK |
-                           PL_HS_FLAG_TOKEN | PL_HS_FLAG_IDENTITY);
+    a->flags |= h->flags & (PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK |
+                            PL_HS_FLAG_TOKEN | PL_HS_FLAG_IDENTITY);
     uint8_t sk[32];
     int rc = pl_core_random(core, sk, sizeof sk);
     if (rc != PARLEY_OK) {
@@ -305,6 +309,8 @@ accept_client(pl_core *core, uint64_t now, const parley_addr *from,
                       PARLEY_PEER_DISCONNECTED);
         return;
     }
+    pl_conn_pmtu_init(c, (c->acc.flags & PL_HS_FLAG_PMTU) ? h->max_mtu : 0,
+                      now);
     c->remote_key = key;
     c->accept_pending = 1;
     pl_conn_update_due(c, now);
@@ -347,7 +353,7 @@ int
 pl_handshake_client_init(pl_conn *c)
 {
     pl_core *core = c->core;
-    c->hs_flags = 0;
+    c->hs_flags = pl_core_probe_max(&core->cfg) != 0 ? PL_HS_FLAG_PMTU : 0;
     if (!core->cfg.encrypt) {
         return PARLEY_OK;
     }
@@ -356,7 +362,7 @@ pl_handshake_client_init(pl_conn *c)
         return rc;
     }
     pl_crypto_x25519_public(c->eph_pk, c->eph_sk);
-    c->hs_flags = PL_HS_FLAG_ENCRYPT;
+    c->hs_flags |= PL_HS_FLAG_ENCRYPT;
     if (core->has_psk) {
         c->hs_flags |= PL_HS_FLAG_PSK;
         pl_crypto_psk_mac(core->psk, c->eph_pk, c->local_id, c->nonce,
@@ -504,6 +510,13 @@ pl_handshake_on_accept(pl_core *core, uint64_t now, const parley_addr *from,
                       0, PARLEY_PEER_DISCONNECTED);
         return;
     }
+    /* A server that did not echo the flag does not probe; neither do we
+       (its receive buffers may be no larger than the mtu). */
+    uint32_t peer_max =
+        (a.flags & PL_HS_FLAG_PMTU) && (c->hs_flags & PL_HS_FLAG_PMTU)
+            ? a.max_mtu
+            : 0;
+    pl_conn_pmtu_init(c, peer_max, now);
     pl_conn_update_due(c, now);
 }
 
@@ -578,6 +591,7 @@ pl_handshake_build_client(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap,
     h.user_len = c->user_len;
     h.user = c->user_len ? c->user : NULL;
     h.flags = c->hs_flags;
+    h.max_mtu = (uint16_t)pl_core_probe_max(cfg);
     memcpy(h.pk, c->eph_pk, sizeof h.pk);
     memcpy(h.psk_mac, c->psk_mac, sizeof h.psk_mac);
     memcpy(h.token, c->core->token, sizeof h.token);

@@ -319,6 +319,42 @@ data_allowed(pl_conn *c, uint64_t now)
                          pl_conn_pacing_burst(c), c->mtu) <= now;
 }
 
+/* A path-MTU probe: a PING padded to the size being tried, booked
+   outside the bytes in flight and the window, so its loss is neither
+   congestion nor lost data (pmtu.c). 1 when one was built. */
+static int
+build_probe(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap, size_t *len)
+{
+    uint32_t size = pl_pmtu_want(&c->pmtu, now);
+    if (size == 0 || !pl_conn_pmtu_worth(c)) {
+        return 0;
+    }
+    if (size > cap) {
+        pl_pmtu_sent(&c->pmtu, size, pl_sent_next_pn(&c->sent), now);
+        pl_pmtu_refused(&c->pmtu, now); /* our own buffer is smaller */
+        return 0;
+    }
+    size_t tag = c->enc ? PL_AEAD_TAG_LEN : 0;
+    uint64_t pn = pl_sent_next_pn(&c->sent);
+    pl_wr w;
+    pl_wr_init(&w, buf, size - tag);
+    if (pl_sent_reserve(&c->sent) != 0 ||
+        pl_data_hdr_encode(&w, c->remote_id, pn) != PARLEY_OK ||
+        pl_frame_encode_ping(&w) != PARLEY_OK ||
+        pl_frame_encode_padding(&w, pl_wr_left(&w)) != PARLEY_OK) {
+        return 0;
+    }
+    size_t out = w.off;
+    if (c->enc) {
+        out = pl_crypto_seal(c->key_tx, pn, buf, PL_DATA_HDR_LEN, out);
+    }
+    record(c, now, out, 0, c->sent.cend, 0);
+    pl_pmtu_sent(&c->pmtu, size, pn,
+                 now + pl_rtt_pto(&c->rtt, PL_MAX_ACK_DELAY_US));
+    *len = out;
+    return 1;
+}
+
 int
 pl_conn_build(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -332,6 +368,10 @@ pl_conn_build(pl_conn *c, uint64_t now, uint8_t *buf, size_t cap, size_t *len)
     if (c->state != PARLEY_PEER_CONNECTED &&
         c->state != PARLEY_PEER_DISCONNECTING) {
         return 0;
+    }
+    if (c->state == PARLEY_PEER_CONNECTED &&
+        build_probe(c, now, buf, cap, len)) {
+        return 1;
     }
     int ack_due = pl_ackq_due(&c->ackq, now);
     int ctrl =

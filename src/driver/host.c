@@ -81,15 +81,24 @@ open_socket(parley_host *h, const parley_host_config *cfg)
     if (bind.family == PARLEY_AF_INET6 && memcmp(bind.ip, any6, 16) == 0) {
         flags |= PARLEY_UDP_DUALSTACK;
     }
+    if (cfg->max_mtu > cfg->mtu) {
+        flags |= PL_OS_UDP_PMTU_PROBE;
+    }
     return pl_os_udp_open(&bind, flags, &h->sock);
 }
 
 static int
 alloc_buffers(parley_host *h, const parley_host_config *cfg)
 {
-    /* Room for our MTU and for a padded handshake packet, whichever is
-       larger; anything longer is not parley and is dropped truncated. */
+    /* Room for the largest datagram we accept (max_mtu when probing, else
+       the MTU) and for a padded handshake packet; anything longer is not
+       parley and is dropped truncated. With probing on loopback that is
+       64 KiB a slot: the pages are only touched (resident) as large
+       datagrams actually arrive. */
     size_t cap = cfg->mtu > 1500 ? cfg->mtu : 1500;
+    if (cfg->max_mtu > cap) {
+        cap = cfg->max_mtu;
+    }
     h->buf_cap = cap + 64;
     h->mem = pl_malloc(h->buf_cap * (RX_BATCH + TX_BATCH));
     if (!h->mem) {
@@ -137,6 +146,7 @@ parley_host_config_init(parley_host_config *cfg)
     }
     cfg->channel_modes[1] = PARLEY_UNRELIABLE_SEQUENCED;
     cfg->mtu = 1200;
+    cfg->max_mtu = 65507;
     cfg->max_message = 64u << 20;
     cfg->connect_timeout_ms = 5000;
     cfg->ping_interval_ms = 250;
@@ -195,7 +205,13 @@ send_pending(parley_host *h)
             return 1;
         }
         if (rc != PARLEY_OK) {
-            sent = 1; /* UDP: an undeliverable datagram is a lost one */
+            /* UDP: an undeliverable datagram is a lost one. One refused
+               for its size may be a path-MTU probe: the engine fails it
+               at once rather than waiting for its timeout. */
+            const parley_datagram *d = &h->tx[h->tx_off];
+            pl_core_on_send_error(h->core, pl_os_now_us(), &d->addr, d->len,
+                                  rc);
+            sent = 1;
         }
         h->tx_off += sent;
     }

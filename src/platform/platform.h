@@ -83,6 +83,14 @@ typedef struct pl_os_udp {
  * (the kernel may grant less). Errors as parley_udp_open.
  */
 int pl_os_udp_open(const parley_addr *bind, int flags, pl_os_udp *out);
+/*
+ * An internal pl_os_udp_open flag (above the public PARLEY_UDP_ bits):
+ * datagrams go out with "don't fragment" and the kernel's path-MTU cache
+ * is ignored (Linux IP_PMTUDISC_PROBE), so that a path-MTU probe either
+ * arrives whole or is lost; a datagram over the interface MTU fails with
+ * PARLEY_EMSGSIZE. A no-op where the OS has no such option.
+ */
+#define PL_OS_UDP_PMTU_PROBE (1 << 16)
 
 /*
  * One datagram out / in; semantics and errors as parley_udp_send and

@@ -33,6 +33,34 @@ set_int_opt(int fd, int level, int name, int value)
     return PARLEY_OK;
 }
 
+/* Don't-fragment without the kernel's path-MTU cache: the engine finds
+   the path MTU itself (core/pmtu.c). Failure only costs the probes'
+   meaning, so it is logged, not returned. */
+static void
+set_pmtu_probe(int fd, int family)
+{
+#if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_PROBE)
+    int v4 = IP_PMTUDISC_PROBE;
+    /* On a dual-stack IPv6 socket this covers the IPv4-mapped traffic. */
+    if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4, sizeof v4) < 0 &&
+        family == PARLEY_AF_INET) {
+        PL_LOG_DEBUG("platform", "udp: IP_MTU_DISCOVER not set (%d)", errno);
+    }
+#endif
+#if defined(IPV6_MTU_DISCOVER) && defined(IPV6_PMTUDISC_PROBE)
+    if (family == PARLEY_AF_INET6) {
+        int v6 = IPV6_PMTUDISC_PROBE;
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6, sizeof v6) <
+            0) {
+            PL_LOG_DEBUG("platform", "udp: IPV6_MTU_DISCOVER not set (%d)",
+                         errno);
+        }
+    }
+#endif
+    (void)fd;
+    (void)family;
+}
+
 /* Options that must precede bind. */
 static int
 configure(int fd, const parley_addr *bind_addr, int flags)
@@ -46,6 +74,9 @@ configure(int fd, const parley_addr *bind_addr, int flags)
         rc = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     }
     raise_buffers(fd);
+    if (flags & PL_OS_UDP_PMTU_PROBE) {
+        set_pmtu_probe(fd, bind_addr->family);
+    }
     return rc;
 }
 

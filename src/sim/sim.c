@@ -690,6 +690,12 @@ parley_sim_push(parley_sim *sim, uint64_t now_us, const void *data, size_t len,
     if (now_us > sim->clock_us) {
         sim->clock_us = now_us;
     }
+    if (sim->cfg.path_mtu != 0 && len > sim->cfg.path_mtu) {
+        sim->stats.pushed++;
+        sim->stats.bytes_pushed += len;
+        sim->stats.dropped_mtu++;
+        return PARLEY_OK;
+    }
     drain_wire(sim, sim->clock_us);
     unsigned char *bufs[2] = {NULL, NULL};
     size_t nbufs = room_for(sim);

@@ -109,6 +109,9 @@ pl_hs_ext_len(uint32_t flags)
     if (flags & PL_HS_FLAG_TOKEN) {
         n += PL_HS_TOKEN_LEN;
     }
+    if (flags & PL_HS_FLAG_PMTU) {
+        n += PL_HS_MAXMTU_LEN;
+    }
     return n;
 }
 
@@ -122,6 +125,9 @@ pl_hs_accept_len(uint32_t flags)
     if (flags & PL_HS_FLAG_IDENTITY) {
         n += PL_HS_SIG_LEN;
     }
+    if (flags & PL_HS_FLAG_PMTU) {
+        n += PL_HS_MAXMTU_LEN;
+    }
     return n;
 }
 
@@ -131,7 +137,8 @@ check_connect(const pl_hs_connect *c)
 {
     if (c->client_id == 0 || c->mtu < PL_MTU_MIN || c->channels == 0 ||
         c->max_message == 0 || c->user_len > PL_HS_USER_MAX ||
-        (c->user_len > 0 && c->user == NULL) || !flags_valid(c->flags)) {
+        (c->user_len > 0 && c->user == NULL) || !flags_valid(c->flags) ||
+        ((c->flags & PL_HS_FLAG_PMTU) && c->max_mtu < c->mtu)) {
         return PARLEY_EINVAL;
     }
     return PARLEY_OK;
@@ -149,6 +156,9 @@ write_ext(pl_wr *wr, const pl_hs_connect *c)
     }
     if (c->flags & PL_HS_FLAG_TOKEN) {
         pl_wr_bytes(wr, c->token, PL_HS_TOKEN_LEN);
+    }
+    if (c->flags & PL_HS_FLAG_PMTU) {
+        pl_wr_u16(wr, c->max_mtu);
     }
 }
 
@@ -172,6 +182,10 @@ read_ext(pl_rd *rd, pl_hs_connect *c)
     }
     if (c->flags & PL_HS_FLAG_TOKEN) {
         read_field(rd, c->token, PL_HS_TOKEN_LEN);
+    }
+    c->max_mtu = 0;
+    if (c->flags & PL_HS_FLAG_PMTU) {
+        c->max_mtu = pl_rd_u16(rd);
     }
 }
 
@@ -379,7 +393,8 @@ static int
 check_accept(const pl_hs_accept *a)
 {
     if (a->client_id == 0 || a->server_id == 0 || a->mtu < PL_MTU_MIN ||
-        a->channels == 0 || a->max_message == 0 || !flags_valid(a->flags)) {
+        a->channels == 0 || a->max_message == 0 || !flags_valid(a->flags) ||
+        ((a->flags & PL_HS_FLAG_PMTU) && a->max_mtu < a->mtu)) {
         return PARLEY_EINVAL;
     }
     return PARLEY_OK;
@@ -407,6 +422,9 @@ pl_hs_accept_encode(pl_wr *wr, const pl_hs_accept *a)
     }
     if (a->flags & PL_HS_FLAG_IDENTITY) {
         pl_wr_bytes(wr, a->sig, PL_HS_SIG_LEN);
+    }
+    if (a->flags & PL_HS_FLAG_PMTU) {
+        pl_wr_u16(wr, a->max_mtu);
     }
     return pl_wr_finish(wr, start);
 }
@@ -438,6 +456,10 @@ pl_hs_accept_decode(const uint8_t *buf, size_t len, pl_hs_accept *out)
     }
     if (out->flags & PL_HS_FLAG_IDENTITY) {
         read_field(&rd, out->sig, PL_HS_SIG_LEN);
+    }
+    out->max_mtu = 0;
+    if (out->flags & PL_HS_FLAG_PMTU) {
+        out->max_mtu = pl_rd_u16(&rd);
     }
     if (rd.err) {
         return rd.err;

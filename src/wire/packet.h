@@ -44,8 +44,10 @@
 #define PL_HS_FLAG_PSK 0x2u     /* CONNECT carries a PSK proof */
 #define PL_HS_FLAG_TOKEN 0x4u   /* CONNECT carries a connect token */
 #define PL_HS_FLAG_IDENTITY                                                    \
-    0x8u /* the client asks for (ACCEPT carries)                               \
-            the server's identity signature */
+    0x8u                      /* the client asks for (ACCEPT carries)          \
+                                 the server's identity signature */
+#define PL_HS_FLAG_PMTU 0x10u /* path-MTU probing: a u16 max_mtu follows */
+#define PL_HS_MAXMTU_LEN 2
 #define PL_HS_KEY_LEN 32
 #define PL_HS_PSK_MAC_LEN 16
 #define PL_HS_TOKEN_LEN 80
@@ -54,11 +56,13 @@
 /* The AEAD tag after the frames of a sealed DATA packet. */
 #define PL_AEAD_TAG_LEN 16
 /* Longest security extension of a CONNECT. */
-#define PL_HS_EXT_MAX (PL_HS_KEY_LEN + PL_HS_PSK_MAC_LEN + PL_HS_TOKEN_LEN)
+#define PL_HS_EXT_MAX                                                          \
+    (PL_HS_KEY_LEN + PL_HS_PSK_MAC_LEN + PL_HS_TOKEN_LEN + PL_HS_MAXMTU_LEN)
 /* ACCEPT with the key share (and the identity signature). */
 #define PL_HS_ACCEPT_ENC_LEN                                                   \
     (PL_HS_ACCEPT_LEN + PL_HS_KEY_LEN + PL_HS_CONFIRM_LEN)
-#define PL_HS_ACCEPT_MAX_LEN (PL_HS_ACCEPT_ENC_LEN + PL_HS_SIG_LEN)
+#define PL_HS_ACCEPT_MAX_LEN                                                   \
+    (PL_HS_ACCEPT_ENC_LEN + PL_HS_SIG_LEN + PL_HS_MAXMTU_LEN)
 /* Largest output of pl_hs_cookie_input. */
 #define PL_COOKIE_INPUT_MAX (51 + PL_HS_USER_MAX + PL_HS_EXT_MAX)
 /* Packet numbers stay below 2^62. */
@@ -119,6 +123,7 @@ typedef struct pl_hs_connect {
     uint8_t pk[PL_HS_KEY_LEN];          /* PL_HS_FLAG_ENCRYPT */
     uint8_t psk_mac[PL_HS_PSK_MAC_LEN]; /* PL_HS_FLAG_PSK */
     uint8_t token[PL_HS_TOKEN_LEN];     /* PL_HS_FLAG_TOKEN */
+    uint16_t max_mtu; /* PL_HS_FLAG_PMTU: largest datagram accepted */
 } pl_hs_connect;
 
 typedef struct pl_hs_challenge {
@@ -138,6 +143,7 @@ typedef struct pl_hs_accept {
     uint8_t pk[PL_HS_KEY_LEN];          /* PL_HS_FLAG_ENCRYPT */
     uint8_t confirm[PL_HS_CONFIRM_LEN]; /* PL_HS_FLAG_ENCRYPT */
     uint8_t sig[PL_HS_SIG_LEN];         /* PL_HS_FLAG_IDENTITY */
+    uint16_t max_mtu; /* PL_HS_FLAG_PMTU: largest datagram accepted */
 } pl_hs_accept;
 
 typedef struct pl_hs_reject {
@@ -151,7 +157,8 @@ typedef struct pl_hs_reject {
  * Encoders write one whole packet at the writer's offset. CONNECT and
  * RESPONSE are zero-padded to PL_HANDSHAKE_MIN_SIZE bytes. Each returns
  * PARLEY_OK, PARLEY_EINVAL (a field a decoder would reject: client_id,
- * server_id or reason 0, mtu below PL_MTU_MIN, channels or max_message 0,
+ * server_id or reason 0, mtu below PL_MTU_MIN, with PL_HS_FLAG_PMTU a
+ * max_mtu below mtu, channels or max_message 0,
  * user_len over PL_HS_USER_MAX or user NULL with user_len > 0) or
  * PARLEY_ENOBUFS (no room: the writer is unchanged). The version field of
  * a CONNECT is written as given.
@@ -186,8 +193,10 @@ int pl_hs_reject_decode(const uint8_t *buf, size_t len, pl_hs_reject *out);
 /*
  * Security extension rules: PSK, TOKEN and IDENTITY need ENCRYPT (else
  * the encoders give PARLEY_EINVAL, the decoders PARLEY_EPROTO); other
- * flag bits are carried but mean nothing. An ACCEPT is exactly
- * PL_HS_ACCEPT_LEN bytes, plus 48 with ENCRYPT, plus 64 with IDENTITY.
+ * flag bits are carried but mean nothing. PL_HS_FLAG_PMTU adds a u16
+ * max_mtu after the rest of the extension (CONNECT, RESPONSE) or at the
+ * end (ACCEPT). An ACCEPT is exactly PL_HS_ACCEPT_LEN bytes, plus 48 with
+ * ENCRYPT, plus 64 with IDENTITY, plus 2 with PMTU.
  * The bytes of a CONNECT's extension, for the cookie input.
  */
 size_t pl_hs_ext_len(uint32_t flags);

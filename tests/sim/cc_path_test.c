@@ -116,6 +116,8 @@ run_flow(uint64_t seed, const path_ *p, uint64_t total, uint64_t limit_us)
     fwd.queue_bytes = p->queue;
     fwd.loss_pct = p->loss_pct;
     fwd.max_held = 1 << 20;
+    /* An Internet path: Ethernet's MTU (path-MTU probing stops there). */
+    fwd.path_mtu = 1472;
     back = fwd;
     back.rate_bytes_per_s = 0;
     sn_net n;
@@ -378,6 +380,7 @@ two_flows(uint64_t seed, double loss_pct)
     fwd.loss_pct = loss_pct;
     sn_link(&back, 20);
     back.seed = seed + 1;
+    fwd.path_mtu = back.path_mtu = 1472;
     PT_OK(parley_sim_create(&fwd, &w->fwd));
     PT_OK(parley_sim_create(&back, &w->back));
     parley_addr_loopback(PARLEY_AF_INET, 41000, &w->srv_addr);

@@ -73,6 +73,8 @@ run_bulk(uint64_t seed, double loss_pct, uint64_t cap, double seconds,
     fwd.queue_bytes = 64 * 1024;
     fwd.loss_pct = loss_pct;
     sn_link(&back, 20);
+    /* An Internet path: Ethernet's MTU (path-MTU probing stops there). */
+    fwd.path_mtu = back.path_mtu = 1472;
     sn_net n;
     bulk_ *b = calloc(1, sizeof *b);
     PT_TRUE(b != NULL);

@@ -118,7 +118,7 @@ PT_TEST(transcript_and_identity_signature)
     expect_hex(th, HEX_TRANSCRIPT_HASH, 32);
     /* ACCEPT_ID's signature verifies with the identity key. */
     uint8_t acc[PL_HS_ACCEPT_MAX_LEN], pk[32];
-    unhex(HEX_ACCEPT_ID, acc, PL_HS_ACCEPT_MAX_LEN);
+    unhex(HEX_ACCEPT_ID, acc, PL_HS_ACCEPT_ENC_LEN + PL_HS_SIG_LEN);
     unhex(HEX_IDENTITY_PK, pk, 32);
     PT_TRUE(pl_crypto_verify(pk, th, 32, acc + PL_HS_ACCEPT_ENC_LEN));
     th[0] ^= 1;

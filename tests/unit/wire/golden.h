@@ -47,6 +47,16 @@
 
 #define HEX_REJECT "14 0a0b0c0d 0102030405060708 03 0000002a"
 
+/* CONNECT with flags 0x10 and max_mtu 9000 (the first 39 bytes; 1161 zero
+   bytes follow). */
+#define HEX_CONNECT_PMTU                                                       \
+    "10 50524c59 0001 0a0b0c0d 0102030405060708 0578 04 00100000 00000010"     \
+    " 0005 68656c6c6f 2328"
+
+/* ACCEPT with flags 0x10 and max_mtu 65507 (30 bytes). */
+#define HEX_ACCEPT_PMTU                                                        \
+    "13 0a0b0c0d 0102030405060708 cafef00d 0578 04 00010000 00000010 ffe3"
+
 #define HEX_COOKIE_INPUT_V4                                                    \
     "00000000000000000000ffffc0000201 c350 0a0b0c0d 0102030405060708"          \
     " 0000000065000000 0578 04 00100000 00000000 0005 68656c6c6f"
@@ -181,7 +191,9 @@
     X(HEX_ACCEPT_ID) \
     X(HEX_SEALED_PING) \
     X(HEX_SEALED_HI) \
-    X(HEX_TOKEN)
+    X(HEX_TOKEN) \
+    X(HEX_CONNECT_PMTU) \
+    X(HEX_ACCEPT_PMTU)
 // clang-format on
 
 #endif

@@ -215,6 +215,62 @@ PT_TEST(connect_golden)
     free(exact);
 }
 
+static pl_hs_accept golden_accept(void);
+
+/* Path-MTU probing: a u16 max_mtu after the extension (section 5.9). */
+PT_TEST(connect_pmtu_golden)
+{
+    uint8_t want[64], buf[PL_HANDSHAKE_MIN_SIZE];
+    size_t n = hex_to_bytes(HEX_CONNECT_PMTU, want, sizeof want);
+    PT_EQ_INT(n, 39);
+    pl_hs_connect c = golden_connect(), d;
+    c.flags = PL_HS_FLAG_PMTU;
+    c.max_mtu = 9000;
+    pl_wr wr;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_connect_encode(&wr, &c));
+    PT_EQ_INT(wr.off, PL_HANDSHAKE_MIN_SIZE);
+    PT_EQ_MEM(buf, want, n);
+    PT_OK(pl_hs_connect_decode(buf, sizeof buf, &d));
+    PT_EQ_INT(d.max_mtu, 9000);
+    PT_EQ_U64(d.flags, PL_HS_FLAG_PMTU);
+    /* A max_mtu below the mtu is refused both ways. */
+    c.max_mtu = 1399;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_ERR(pl_hs_connect_encode(&wr, &c), PARLEY_EINVAL);
+    buf[37] = 0x05, buf[38] = 0x77; /* 1399 */
+    PT_ERR(pl_hs_connect_decode(buf, sizeof buf, &d), PARLEY_EPROTO);
+    buf[38] = 0x78; /* 1400: equal is allowed */
+    PT_OK(pl_hs_connect_decode(buf, sizeof buf, &d));
+    /* Without the flag the same bytes are padding: max_mtu reads 0. */
+    c.flags = 0;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_connect_encode(&wr, &c));
+    PT_OK(pl_hs_connect_decode(buf, sizeof buf, &d));
+    PT_EQ_INT(d.max_mtu, 0);
+}
+
+PT_TEST(accept_pmtu_golden)
+{
+    uint8_t want[64], buf[64];
+    PT_EQ_INT(hex_to_bytes(HEX_ACCEPT_PMTU, want, sizeof want), 30);
+    PT_EQ_INT(pl_hs_accept_len(PL_HS_FLAG_PMTU), 30);
+    pl_hs_accept a = golden_accept(), d;
+    a.flags = PL_HS_FLAG_PMTU;
+    a.max_mtu = 65507;
+    pl_wr wr;
+    pl_wr_init(&wr, buf, sizeof buf);
+    PT_OK(pl_hs_accept_encode(&wr, &a));
+    PT_EQ_INT(wr.off, 30);
+    PT_EQ_MEM(buf, want, 30);
+    PT_OK(pl_hs_accept_decode(want, 30, &d));
+    PT_EQ_INT(d.max_mtu, 65507);
+    PT_ERR(pl_hs_accept_decode(want, 29, &d), PARLEY_ETRUNC);
+    PT_ERR(pl_hs_accept_decode(want, 31, &d), PARLEY_EPROTO);
+    want[28] = 0x05, want[29] = 0x77; /* 1399 < mtu 1400 */
+    PT_ERR(pl_hs_accept_decode(want, 30, &d), PARLEY_EPROTO);
+}
+
 PT_TEST(connect_no_user_data)
 {
     uint8_t buf[PL_HANDSHAKE_MIN_SIZE];
@@ -276,8 +332,10 @@ PT_TEST(connect_decode_rejects_bad_fields)
         PT_ERR(decode_patched(r, 21, "00", &d), PARLEY_EPROTO);
         PT_OK(decode_patched(r, 21, "ff", &d));
         PT_ERR(decode_patched(r, 22, "00000000", &d), PARLEY_EPROTO);
-        PT_OK(decode_patched(r, 26, "ffffffff", &d)); /* flags pass through */
-        PT_EQ_U64(d.flags, 0xffffffffu);
+        PT_OK(decode_patched(r, 26, "ffffffef", &d)); /* flags pass through */
+        PT_EQ_U64(d.flags, 0xffffffefu);
+        /* PMTU reads a max_mtu (here from the padding: 0 < mtu). */
+        PT_ERR(decode_patched(r, 26, "00000010", &d), PARLEY_EPROTO);
         PT_ERR(decode_patched(r, 30, "0101", &d), PARLEY_EPROTO); /* 257 */
         PT_OK(decode_patched(r, 30, "0100", &d));                 /* 256 */
         PT_EQ_INT(d.user_len, 256);
@@ -579,7 +637,9 @@ PT_TEST(cookie_input_golden)
     static const uint8_t big[PL_HS_USER_MAX];
     c.user = big;
     c.user_len = PL_HS_USER_MAX;
-    c.flags = PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK | PL_HS_FLAG_TOKEN;
+    c.flags = PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_PSK | PL_HS_FLAG_TOKEN |
+              PL_HS_FLAG_PMTU;
+    c.max_mtu = 65507;
     pl_wr_init(&wr, buf, sizeof buf);
     PT_OK(pl_hs_cookie_input(&wr, &a, &c, 0));
     PT_EQ_INT(wr.off, PL_COOKIE_INPUT_MAX);
@@ -761,7 +821,7 @@ check_accept_ext(const char *hex, size_t n, uint32_t flags)
 PT_TEST(accept_with_key_share_golden)
 {
     check_accept_ext(HEX_ACCEPT_ENC, PL_HS_ACCEPT_ENC_LEN, PL_HS_FLAG_ENCRYPT);
-    check_accept_ext(HEX_ACCEPT_ID, PL_HS_ACCEPT_MAX_LEN,
+    check_accept_ext(HEX_ACCEPT_ID, PL_HS_ACCEPT_ENC_LEN + PL_HS_SIG_LEN,
                      PL_HS_FLAG_ENCRYPT | PL_HS_FLAG_IDENTITY);
     /* The reply stays far smaller than the 1200-byte request. */
     PT_LT_INT(PL_HS_ACCEPT_MAX_LEN * 8, PL_HANDSHAKE_MIN_SIZE);
@@ -777,6 +837,8 @@ PT_MAIN(
     PT_RUN(connect_with_key_share_golden)
     PT_RUN(security_flags_need_encryption)
     PT_RUN(accept_with_key_share_golden)
+    PT_RUN(connect_pmtu_golden)
+    PT_RUN(accept_pmtu_golden)
     PT_RUN(connect_no_user_data)
     PT_RUN(connect_decode_rejects_bad_fields)
     PT_RUN(connect_other_version)
