@@ -596,6 +596,12 @@ pl_core_next_wakeup(const pl_core *core)
     return c ? c->next_due : UINT64_MAX;
 }
 
+size_t
+pl_core_event_count(const pl_core *core)
+{
+    return core ? core->ev_n : 0;
+}
+
 int
 pl_core_poll_event(pl_core *core, parley_event *ev)
 {

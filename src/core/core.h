@@ -79,6 +79,9 @@ uint64_t pl_core_next_wakeup(const pl_core *core);
  */
 int pl_core_flush_acks(pl_core *core, uint64_t now_us);
 
+/* Events queued for the app, not yet taken. */
+size_t pl_core_event_count(const pl_core *core);
+
 /* Takes the next event. Returns PARLEY_OK or PARLEY_EAGAIN. */
 int pl_core_poll_event(pl_core *core, parley_event *ev);
 

@@ -18,6 +18,9 @@
 #define TX_BATCH 32
 /* Receive batches taken per service pass before sending gets a turn. */
 #define RX_ROUNDS 8
+/* Received datagrams wait in the driver while the app has this many
+   events to take (deliver_held). */
+#define RX_EVENT_LIMIT 4096
 
 struct parley_host {
     pl_core *core;
@@ -31,9 +34,10 @@ struct parley_host {
     uint8_t *mem; /* rx and tx buffers in one block */
     parley_datagram rx[RX_BATCH];
     parley_datagram tx[TX_BATCH];
-    size_t tx_n;   /* datagrams filled in tx */
-    size_t tx_off; /* the first not yet sent */
-    int want_out;  /* the socket was full: poll for writability */
+    size_t rx_pos, rx_got; /* rx[rx_pos..rx_got): received, not handed in */
+    size_t tx_n;           /* datagrams filled in tx */
+    size_t tx_off;         /* the first not yet sent */
+    int want_out;          /* the socket was full: poll for writability */
 };
 
 static const char *const g_reason_names[] = {
@@ -285,9 +289,34 @@ deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
     pl_core_on_datagram(h->core, now, &d->addr, d->data, d->len);
 }
 
+/*
+ * Hands the received datagrams still held to the engine, stopping while the
+ * app has RX_EVENT_LIMIT events to take: one 64 KiB datagram can carry
+ * 2,000 small messages, and letting tens of thousands of them wait at
+ * once sends every record to malloc and out of the cache. The rest are
+ * handed in on the next service call. Returns 0 when some are left.
+ */
+static int
+deliver_held(parley_host *h, uint64_t now, int all)
+{
+    while (h->rx_pos < h->rx_got) {
+        if (!all && pl_core_event_count(h->core) >= RX_EVENT_LIMIT) {
+            return 0;
+        }
+        deliver_in(h, now, &h->rx[h->rx_pos++]);
+    }
+    h->rx_pos = h->rx_got = 0;
+    return 1;
+}
+
 static void
 pump_in(parley_host *h, uint64_t now)
 {
+    /* A simulator queues what it is handed, so it takes everything. */
+    int all = h->sim_in != NULL;
+    if (!deliver_held(h, now, all)) {
+        return;
+    }
     for (int round = 0; round < RX_ROUNDS; round++) {
         for (size_t i = 0; i < RX_BATCH; i++) {
             h->rx[i].len = h->buf_cap;
@@ -297,8 +326,9 @@ pump_in(parley_host *h, uint64_t now)
             PARLEY_OK) {
             break;
         }
-        for (size_t i = 0; i < got; i++) {
-            deliver_in(h, now, &h->rx[i]);
+        h->rx_got = got;
+        if (!deliver_held(h, now, all)) {
+            return;
         }
         if (got < RX_BATCH) {
             break;
@@ -598,6 +628,9 @@ parley_host_next_timeout_ms(parley_host *h)
     if (h->tx_off < h->tx_n) {
         return 1; /* the socket was full: try again shortly */
     }
+    if (h->rx_pos < h->rx_got) {
+        return 0; /* received datagrams wait for the app's next call */
+    }
     uint64_t due = next_due(h);
     if (due == UINT64_MAX) {
         return -1;
@@ -622,6 +655,7 @@ static void
 flush_sim(parley_host *h, parley_sim *sim, int outgoing)
 {
     uint64_t now = pl_os_now_us();
+    deliver_held(h, now, 1); /* rx[0] is about to be reused */
     uint8_t *buf = h->rx[0].data;
     parley_addr from, to;
     size_t len = 0;
