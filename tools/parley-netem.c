@@ -51,6 +51,9 @@ static const char usage_text[] =
     "  --reorder-ms MS      how long it is held (default 10, or --jitter)\n"
     "  --rate BYTES_PER_S   bottleneck rate; 0 (default) is unlimited\n"
     "  --queue BYTES        bottleneck queue, tail drop (default 65536)\n"
+    "  --mtu BYTES          path MTU as a UDP payload: longer datagrams are\n"
+    "                       dropped, as a router drops a don't-fragment\n"
+    "                       packet (default: none; 1472 is Ethernet)\n"
     "  --burst-loss P,R,L   Gilbert-Elliott burst loss: good->bad P%,\n"
     "                       bad->good R%, loss in the bad state L%\n"
     "  --seed N             random seed (default: from the clock)\n"
@@ -230,9 +233,10 @@ parse_addr(const char *opt, const char *text, parley_addr *out)
 /* Options that take a value, in one place so that the usage and the
    parser cannot disagree on what needs an argument. */
 static const char *const value_options[] = {
-    "--listen",     "--to",      "--loss",         "--delay",       "--jitter",
-    "--dup",        "--reorder", "--reorder-ms",   "--rate",        "--queue",
-    "--burst-loss", "--seed",    "--idle-timeout", "--max-clients", NULL};
+    "--listen",       "--to",          "--loss",       "--delay",
+    "--jitter",       "--dup",         "--reorder",    "--reorder-ms",
+    "--rate",         "--queue",       "--burst-loss", "--seed",
+    "--idle-timeout", "--max-clients", "--mtu",        NULL};
 
 static int
 takes_value(const char *name)
@@ -267,6 +271,13 @@ apply_impairment(struct options *o, const char *name, const char *v)
         return parse_u64(name, v, 0, UINT64_C(1) << 40, &c->rate_bytes_per_s);
     } else if (strcmp(name, "--burst-loss") == 0) {
         return parse_burst(name, v, c);
+    } else if (strcmp(name, "--mtu") == 0) {
+        uint32_t mtu;
+        if (parse_u32(name, v, 68, MAX_DGRAM, &mtu) != 0) {
+            return -1;
+        }
+        c->path_mtu = mtu;
+        return 0;
     } else {
         uint64_t q;
 
@@ -974,12 +985,12 @@ print_summary(const struct netem *n)
                  "duplicated=%llu reordered=%llu\n",
             (unsigned long long)n->forwarded[UP],
             (unsigned long long)(n->dropped[UP] + st[UP].dropped_loss +
-                                 st[UP].dropped_queue),
+                                 st[UP].dropped_queue + st[UP].dropped_mtu),
             (unsigned long long)st[UP].duplicated,
             (unsigned long long)st[UP].reordered,
             (unsigned long long)n->forwarded[DOWN],
             (unsigned long long)(n->dropped[DOWN] + st[DOWN].dropped_loss +
-                                 st[DOWN].dropped_queue),
+                                 st[DOWN].dropped_queue + st[DOWN].dropped_mtu),
             (unsigned long long)st[DOWN].duplicated,
             (unsigned long long)st[DOWN].reordered);
 }

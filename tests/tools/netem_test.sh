@@ -238,6 +238,24 @@ test_concurrent() {
           -a "$(field "$(down_part "$nline")" forwarded)" = 600 ]
 }
 
+# ---- 6b. a path MTU: longer datagrams are dropped and counted ----
+test_mtu() {
+    proxy 127.0.0.1 127.0.0.1 --seed 1 --mtu 1000 || { bad "mtu: start"; return; }
+    out=$(timeout 20 "$PING" --count 30 --interval-ms 1 --size 1200 \
+        --wait-ms 500 "127.0.0.1:$netem_port")
+    out2=$(timeout 20 "$PING" --count 30 --interval-ms 1 --size 900 \
+        --wait-ms 1000 "127.0.0.1:$netem_port")
+    finish
+    echo "  $out"; echo "  $out2"; echo "  $nline"
+    check "mtu: 1200-byte datagrams over a 1000-byte path all lost" \
+        [ "$(field "$out" received)" = 0 ]
+    check "mtu: 900-byte datagrams all back intact" \
+        [ "$(field "$out2" received)" = 30 -a "$(field "$out2" corrupt)" = 0 ]
+    check "mtu: summary counts the 30 dropped going up" \
+        [ "$(field "$(up_part "$nline")" dropped)" = 30 \
+          -a "$(field "$(up_part "$nline")" forwarded)" = 30 ]
+}
+
 # ---- 7. bad arguments: one line naming the problem, usage, exit 2 ----
 expect_usage_error() { # DESCRIPTION PATTERN ARGS...
     local what=$1 pattern=$2
@@ -276,6 +294,7 @@ test_bad_args() {
     expect_usage_error "bad burst" "--burst-loss" $L $T --burst-loss 1,2
     expect_usage_error "zero clients" "--max-clients: 0 is outside" \
         $L $T --max-clients 0
+    expect_usage_error "tiny mtu" "--mtu: 10 is outside" $L $T --mtu 10
     timeout 10 "$NETEM" --help >"$tmp/out" 2>&1
     check "--help prints the usage and exits 0" \
         [ $? = 0 -a -n "$(grep -- '--burst-loss' "$tmp/out")" ]
@@ -294,5 +313,6 @@ test_ipv6 "ipv6" "[::1]" "[::1]"
 test_ipv6 "ipv4->ipv6" "127.0.0.1" "[::1]"
 test_clients
 test_concurrent
+test_mtu
 
 summary
