@@ -31,9 +31,10 @@ struct parley_host {
     uint8_t *mem; /* rx and tx buffers in one block */
     parley_datagram rx[RX_BATCH];
     parley_datagram tx[TX_BATCH];
-    size_t tx_n;   /* datagrams filled in tx */
-    size_t tx_off; /* the first not yet sent */
-    int want_out;  /* the socket was full: poll for writability */
+    size_t tx_n;    /* datagrams filled in tx */
+    size_t tx_off;  /* the first not yet sent */
+    int want_out;   /* the socket was full: poll for writability */
+    int rx_drained; /* the last receive left the socket empty */
 };
 
 static const char *const g_reason_names[] = {
@@ -272,6 +273,7 @@ deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
 static void
 pump_in(parley_host *h, uint64_t now)
 {
+    h->rx_drained = 0;
     for (int round = 0; round < RX_ROUNDS; round++) {
         for (size_t i = 0; i < RX_BATCH; i++) {
             h->rx[i].len = h->buf_cap;
@@ -279,12 +281,14 @@ pump_in(parley_host *h, uint64_t now)
         size_t got = 0;
         if (pl_os_udp_recv_batch(&h->sock, h->rx, RX_BATCH, &got) !=
             PARLEY_OK) {
+            h->rx_drained = 1;
             break;
         }
         for (size_t i = 0; i < got; i++) {
             deliver_in(h, now, &h->rx[i]);
         }
         if (got < RX_BATCH) {
+            h->rx_drained = 1; /* a short batch: the socket was empty */
             break;
         }
         /* Send between batches: the engine's fixed ring of handshake
@@ -333,7 +337,8 @@ wait_ms_until(uint64_t now, uint64_t when)
     return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
-/* Waits for the socket, the wakeup or the deadline. */
+/* Waits for the socket, the wakeup or the deadline; a readable socket
+   (or a failed wait) clears rx_drained. */
 static void
 wait_io(parley_host *h, uint64_t now, uint64_t until)
 {
@@ -344,11 +349,14 @@ wait_io(parley_host *h, uint64_t now, uint64_t until)
                  : until <= now      ? 0
                                      : (int64_t)(until - now);
     if (pl_os_poller_wait_us(h->poller, us, evs, 4, &got) != PARLEY_OK) {
+        h->rx_drained = 0;
         return;
     }
     for (size_t i = 0; i < got; i++) {
         if (evs[i].user == h->wake) {
             pl_os_wakeup_drain(h->wake);
+        } else if (evs[i].events & ~(unsigned)PL_OS_POLL_OUT) {
+            h->rx_drained = 0;
         }
     }
 }
@@ -359,15 +367,20 @@ parley_host_service(parley_host *h, int timeout_ms, parley_event *ev)
     if (!h || !ev) {
         return PARLEY_EINVAL;
     }
-    uint64_t start = pl_os_now_us();
+    uint64_t now = pl_os_now_us();
     uint64_t deadline =
-        timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000;
+        timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000;
     for (;;) {
         if (pl_core_poll_event(h->core, ev) == PARLEY_OK) {
             return 1;
         }
-        uint64_t now = pl_os_now_us();
-        pump_in(h, now);
+        /* After a receive that drained the socket, a call that may wait
+           goes to the poller first: it returns at once if anything came
+           since, and saves a receive that would only say EAGAIN. The
+           last pass before the deadline always receives. */
+        if (!h->rx_drained || now >= deadline) {
+            pump_in(h, now);
+        }
         pump_out(h, now);
         if (pl_core_poll_event(h->core, ev) == PARLEY_OK) {
             return 1;
@@ -379,8 +392,11 @@ parley_host_service(parley_host *h, int timeout_ms, parley_event *ev)
         if (now >= deadline) {
             return 0;
         }
-        uint64_t due = next_due(h);
-        wait_io(h, now, due < deadline ? due : deadline);
+        if (h->rx_drained) { /* else a full batch: more is waiting */
+            uint64_t due = next_due(h);
+            wait_io(h, now, due < deadline ? due : deadline);
+            now = pl_os_now_us();
+        }
     }
 }
 
@@ -488,10 +504,10 @@ parley_host_connect_addr(parley_host *h, const parley_addr *addr,
 
 /* Sends at once when the caller asked for it. */
 static int
-after_send(parley_host *h, int rc, uint32_t flags)
+after_send(parley_host *h, int rc, uint32_t flags, uint64_t now)
 {
     if (rc == PARLEY_OK && (flags & PARLEY_SEND_FLUSH)) {
-        pump_out(h, pl_os_now_us());
+        pump_out(h, now);
     }
     return rc;
 }
@@ -503,9 +519,10 @@ parley_peer_send(parley_host *h, parley_peer peer, uint8_t channel,
     if (!h || (len > 0 && !data)) {
         return PARLEY_EINVAL;
     }
-    int rc = pl_core_send(h->core, pl_os_now_us(), peer, channel, data, len,
-                          flags, NULL, NULL);
-    return after_send(h, rc, flags);
+    uint64_t now = pl_os_now_us();
+    int rc =
+        pl_core_send(h->core, now, peer, channel, data, len, flags, NULL, NULL);
+    return after_send(h, rc, flags, now);
 }
 
 int
@@ -516,9 +533,10 @@ parley_peer_send_owned(parley_host *h, parley_peer peer, uint8_t channel,
     if (!h || !release || (len > 0 && !data)) {
         return PARLEY_EINVAL;
     }
-    int rc = pl_core_send(h->core, pl_os_now_us(), peer, channel, data, len,
-                          flags, release, user);
-    return after_send(h, rc, flags);
+    uint64_t now = pl_os_now_us();
+    int rc = pl_core_send(h->core, now, peer, channel, data, len, flags,
+                          release, user);
+    return after_send(h, rc, flags, now);
 }
 
 int
