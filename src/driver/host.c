@@ -15,7 +15,8 @@
 #include "util/alloc.h"
 
 #define RX_BATCH 32
-#define TX_BATCH 32
+/* As many as one sendmmsg takes: with GSO, a train or two of them. */
+#define TX_BATCH PL_OS_UDP_BATCH
 /* Receive batches taken per service pass before sending gets a turn. */
 #define RX_ROUNDS 8
 
@@ -27,9 +28,13 @@ struct parley_host {
     atomic_int interrupted;
     parley_sim *sim_out;
     parley_sim *sim_in;
-    size_t buf_cap;
-    uint8_t *mem; /* rx and tx buffers in one block */
+    size_t buf_cap; /* the longest datagram we send or accept */
+    uint8_t *mem;   /* rx and tx buffers in one block */
+    size_t rx_n;    /* receive slots in use (rx_layout) */
+    size_t rx_cap;  /* bytes per receive slot */
+    size_t rx_step; /* bytes from one slot to the next */
     parley_datagram rx[RX_BATCH];
+    size_t rx_seg[RX_BATCH]; /* GRO segment size per slot, 0: one datagram */
     parley_datagram tx[TX_BATCH];
     size_t tx_n;    /* datagrams filled in tx */
     size_t tx_off;  /* the first not yet sent */
@@ -82,7 +87,25 @@ open_socket(parley_host *h, const parley_host_config *cfg)
     if (bind.family == PARLEY_AF_INET6 && memcmp(bind.ip, any6, 16) == 0) {
         flags |= PARLEY_UDP_DUALSTACK;
     }
-    return pl_os_udp_open(&bind, flags, &h->sock);
+    rc = pl_os_udp_open(&bind, flags, &h->sock);
+    if (rc == PARLEY_OK) {
+        pl_os_udp_offload(&h->sock, PL_OS_UDP_GSO | PL_OS_UDP_GRO);
+    }
+    return rc;
+}
+
+/* Receive slots: one datagram of at most buf_cap bytes each, or, with
+   GRO on, each large enough for a coalesced train (fewer slots would
+   do, but a flood then backs up in the socket: see flood_test). The
+   memory is only touched as far as datagrams fill it. All receive
+   buffer sizing is here. */
+static void
+rx_layout(parley_host *h)
+{
+    h->rx_n = RX_BATCH;
+    h->rx_cap = h->sock.gro ? PL_OS_UDP_TRAIN_MAX : h->buf_cap;
+    /* Slots 64 KiB apart would all start in the same cache sets. */
+    h->rx_step = h->rx_cap + (h->sock.gro ? 19 * 64 : 0);
 }
 
 static int
@@ -92,15 +115,17 @@ alloc_buffers(parley_host *h, const parley_host_config *cfg)
        larger; anything longer is not parley and is dropped truncated. */
     size_t cap = cfg->mtu > 1500 ? cfg->mtu : 1500;
     h->buf_cap = cap + 64;
-    h->mem = pl_malloc(h->buf_cap * (RX_BATCH + TX_BATCH));
+    rx_layout(h);
+    size_t rx_bytes = h->rx_step * h->rx_n;
+    h->mem = pl_malloc(rx_bytes + h->buf_cap * TX_BATCH);
     if (!h->mem) {
         return PARLEY_ENOMEM;
     }
-    for (size_t i = 0; i < RX_BATCH; i++) {
-        h->rx[i].data = h->mem + i * h->buf_cap;
+    for (size_t i = 0; i < h->rx_n; i++) {
+        h->rx[i].data = h->mem + i * h->rx_step;
     }
     for (size_t i = 0; i < TX_BATCH; i++) {
-        h->tx[i].data = h->mem + (RX_BATCH + i) * h->buf_cap;
+        h->tx[i].data = h->mem + rx_bytes + i * h->buf_cap;
     }
     return PARLEY_OK;
 }
@@ -190,8 +215,8 @@ send_pending(parley_host *h)
 {
     while (h->tx_off < h->tx_n) {
         size_t sent = 0;
-        int rc = pl_os_udp_send_batch(&h->sock, h->tx + h->tx_off,
-                                      h->tx_n - h->tx_off, &sent);
+        int rc = pl_os_udp_send_gso(&h->sock, h->tx + h->tx_off,
+                                    h->tx_n - h->tx_off, &sent);
         if (rc == PARLEY_EAGAIN) {
             return 1;
         }
@@ -260,7 +285,7 @@ pump_out(parley_host *h, uint64_t now)
 static void
 deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
 {
-    if (d->truncated) {
+    if (d->truncated || d->len > h->buf_cap) {
         return; /* longer than anything parley sends: not ours */
     }
     if (h->sim_in) {
@@ -270,24 +295,41 @@ deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
     pl_core_on_datagram(h->core, now, &d->addr, d->data, d->len);
 }
 
+/* Hands on one received slot: a datagram, or a GRO train cut every seg
+   bytes (the last piece may be shorter). */
+static void
+deliver_slot(parley_host *h, uint64_t now, const parley_datagram *d, size_t seg)
+{
+    if (seg == 0 || d->truncated) {
+        deliver_in(h, now, d);
+        return;
+    }
+    parley_datagram piece = *d;
+    for (size_t off = 0; off < d->len; off += seg) {
+        piece.data = (uint8_t *)d->data + off;
+        piece.len = d->len - off < seg ? d->len - off : seg;
+        deliver_in(h, now, &piece);
+    }
+}
+
 static void
 pump_in(parley_host *h, uint64_t now)
 {
     h->rx_drained = 0;
     for (int round = 0; round < RX_ROUNDS; round++) {
-        for (size_t i = 0; i < RX_BATCH; i++) {
-            h->rx[i].len = h->buf_cap;
+        for (size_t i = 0; i < h->rx_n; i++) {
+            h->rx[i].len = h->rx_cap;
         }
         size_t got = 0;
-        if (pl_os_udp_recv_batch(&h->sock, h->rx, RX_BATCH, &got) !=
+        if (pl_os_udp_recv_gro(&h->sock, h->rx, h->rx_n, h->rx_seg, &got) !=
             PARLEY_OK) {
             h->rx_drained = 1;
             break;
         }
         for (size_t i = 0; i < got; i++) {
-            deliver_in(h, now, &h->rx[i]);
+            deliver_slot(h, now, &h->rx[i], h->rx_seg[i]);
         }
-        if (got < RX_BATCH) {
+        if (got < h->rx_n) {
             h->rx_drained = 1; /* a short batch: the socket was empty */
             break;
         }
