@@ -17,8 +17,11 @@
 #define RX_BATCH 32
 /* As many as one sendmmsg takes: with GSO, a train or two of them. */
 #define TX_BATCH PL_OS_UDP_BATCH
-/* Receive batches taken per service pass before sending gets a turn. */
-#define RX_ROUNDS 8
+/* Receive slots with GRO on: each may hold a train of up to 64 KiB. */
+#define RX_GRO_SLOTS 8
+/* Datagrams taken per service pass (a GRO train counts as what it
+   holds), so that a pass's events and buffers stay small. */
+#define RX_PASS (RX_BATCH * 8)
 
 struct parley_host {
     pl_core *core;
@@ -95,14 +98,13 @@ open_socket(parley_host *h, const parley_host_config *cfg)
 }
 
 /* Receive slots: one datagram of at most buf_cap bytes each, or, with
-   GRO on, each large enough for a coalesced train (fewer slots would
-   do, but a flood then backs up in the socket: see flood_test). The
-   memory is only touched as far as datagrams fill it. All receive
+   GRO on, fewer slots each large enough for a coalesced train (the
+   memory is only touched as far as datagrams fill it). All receive
    buffer sizing is here. */
 static void
 rx_layout(parley_host *h)
 {
-    h->rx_n = RX_BATCH;
+    h->rx_n = h->sock.gro ? RX_GRO_SLOTS : RX_BATCH;
     h->rx_cap = h->sock.gro ? PL_OS_UDP_TRAIN_MAX : h->buf_cap;
     /* Slots 64 KiB apart would all start in the same cache sets. */
     h->rx_step = h->rx_cap + (h->sock.gro ? 19 * 64 : 0);
@@ -296,27 +298,30 @@ deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
 }
 
 /* Hands on one received slot: a datagram, or a GRO train cut every seg
-   bytes (the last piece may be shorter). */
-static void
+   bytes (the last piece may be shorter). Returns the datagrams in it. */
+static size_t
 deliver_slot(parley_host *h, uint64_t now, const parley_datagram *d, size_t seg)
 {
     if (seg == 0 || d->truncated) {
         deliver_in(h, now, d);
-        return;
+        return 1;
     }
     parley_datagram piece = *d;
-    for (size_t off = 0; off < d->len; off += seg) {
+    size_t n = 0;
+    for (size_t off = 0; off < d->len; off += seg, n++) {
         piece.data = (uint8_t *)d->data + off;
         piece.len = d->len - off < seg ? d->len - off : seg;
         deliver_in(h, now, &piece);
     }
+    return n;
 }
 
 static void
 pump_in(parley_host *h, uint64_t now)
 {
+    size_t taken = 0, unsent = 0;
     h->rx_drained = 0;
-    for (int round = 0; round < RX_ROUNDS; round++) {
+    while (taken < RX_PASS) {
         for (size_t i = 0; i < h->rx_n; i++) {
             h->rx[i].len = h->rx_cap;
         }
@@ -327,17 +332,23 @@ pump_in(parley_host *h, uint64_t now)
             break;
         }
         for (size_t i = 0; i < got; i++) {
-            deliver_slot(h, now, &h->rx[i], h->rx_seg[i]);
+            size_t n = deliver_slot(h, now, &h->rx[i], h->rx_seg[i]);
+            taken += n;
+            unsent += n;
         }
         if (got < h->rx_n) {
             h->rx_drained = 1; /* a short batch: the socket was empty */
             break;
         }
-        /* Send between batches: the engine's fixed ring of handshake
-           replies holds fewer than RX_ROUNDS batches, so a burst of
-           connects would otherwise lose most of its replies. The clock
-           is read again so that nothing sent here looks acknowledged in
-           the same microsecond. */
+        if (unsent < RX_BATCH) {
+            continue;
+        }
+        /* Send every RX_BATCH datagrams or so: the engine's fixed ring
+           of handshake replies holds fewer than a pass's worth, so a
+           burst of connects would otherwise lose most of its replies.
+           The clock is read again so that nothing sent here looks
+           acknowledged in the same microsecond. */
+        unsent = 0;
         now = pl_os_now_us();
         pump_out(h, now);
         now = pl_os_now_us();
