@@ -15,11 +15,15 @@
 #include "util/alloc.h"
 
 #define RX_BATCH 32
-#define TX_BATCH 32
-/* Receive batches taken per service pass before sending gets a turn. */
-#define RX_ROUNDS 8
-/* Received datagrams wait in the driver while the app has this many
-   events to take (deliver_held). */
+/* As many as one sendmmsg takes: with GSO, a train or two of them. */
+#define TX_BATCH PL_OS_UDP_BATCH
+/* Receive slots with GRO on: each may hold a train of up to 64 KiB. */
+#define RX_GRO_SLOTS 8
+/* Datagrams taken per service pass (a GRO train counts as what it
+   holds), so that a pass's events and buffers stay small. */
+#define RX_PASS (RX_BATCH * 8)
+/* Received slots wait in the driver while the app has this many events
+   to take (deliver_held). */
 #define RX_EVENT_LIMIT 4096
 
 struct parley_host {
@@ -30,14 +34,19 @@ struct parley_host {
     atomic_int interrupted;
     parley_sim *sim_out;
     parley_sim *sim_in;
-    size_t buf_cap;
-    uint8_t *mem; /* rx and tx buffers in one block */
+    size_t buf_cap; /* the longest datagram we send or accept */
+    uint8_t *mem;   /* rx and tx buffers in one block */
+    size_t rx_n;    /* receive slots in use (rx_layout) */
+    size_t rx_cap;  /* bytes per receive slot */
+    size_t rx_step; /* bytes from one slot to the next */
     parley_datagram rx[RX_BATCH];
+    size_t rx_seg[RX_BATCH]; /* GRO segment size per slot, 0: one datagram */
+    size_t rx_pos, rx_got;   /* slots rx[rx_pos..rx_got) not handed in */
     parley_datagram tx[TX_BATCH];
-    size_t rx_pos, rx_got; /* rx[rx_pos..rx_got): received, not handed in */
-    size_t tx_n;           /* datagrams filled in tx */
-    size_t tx_off;         /* the first not yet sent */
-    int want_out;          /* the socket was full: poll for writability */
+    size_t tx_n;    /* datagrams filled in tx */
+    size_t tx_off;  /* the first not yet sent */
+    int want_out;   /* the socket was full: poll for writability */
+    int rx_drained; /* the last receive left the socket empty */
 };
 
 static const char *const g_reason_names[] = {
@@ -88,7 +97,24 @@ open_socket(parley_host *h, const parley_host_config *cfg)
     if (cfg->max_mtu > cfg->mtu) {
         flags |= PL_OS_UDP_PMTU_PROBE;
     }
-    return pl_os_udp_open(&bind, flags, &h->sock);
+    rc = pl_os_udp_open(&bind, flags, &h->sock);
+    if (rc == PARLEY_OK) {
+        pl_os_udp_offload(&h->sock, PL_OS_UDP_GSO | PL_OS_UDP_GRO);
+    }
+    return rc;
+}
+
+/* Receive slots: one datagram of at most buf_cap bytes each, or, with
+   GRO on, fewer slots each large enough for a coalesced train (the
+   memory is only touched as far as datagrams fill it). All receive
+   buffer sizing is here. */
+static void
+rx_layout(parley_host *h)
+{
+    h->rx_n = h->sock.gro ? RX_GRO_SLOTS : RX_BATCH;
+    h->rx_cap = h->sock.gro ? PL_OS_UDP_TRAIN_MAX : h->buf_cap;
+    /* Slots 64 KiB apart would all start in the same cache sets. */
+    h->rx_step = h->rx_cap + (h->sock.gro ? 19 * 64 : 0);
 }
 
 static int
@@ -104,15 +130,17 @@ alloc_buffers(parley_host *h, const parley_host_config *cfg)
         cap = cfg->max_mtu;
     }
     h->buf_cap = cap + 64;
-    h->mem = pl_malloc(h->buf_cap * (RX_BATCH + TX_BATCH));
+    rx_layout(h);
+    size_t rx_bytes = h->rx_step * h->rx_n;
+    h->mem = pl_malloc(rx_bytes + h->buf_cap * TX_BATCH);
     if (!h->mem) {
         return PARLEY_ENOMEM;
     }
-    for (size_t i = 0; i < RX_BATCH; i++) {
-        h->rx[i].data = h->mem + i * h->buf_cap;
+    for (size_t i = 0; i < h->rx_n; i++) {
+        h->rx[i].data = h->mem + i * h->rx_step;
     }
     for (size_t i = 0; i < TX_BATCH; i++) {
-        h->tx[i].data = h->mem + (RX_BATCH + i) * h->buf_cap;
+        h->tx[i].data = h->mem + rx_bytes + i * h->buf_cap;
     }
     return PARLEY_OK;
 }
@@ -203,8 +231,8 @@ send_pending(parley_host *h)
 {
     while (h->tx_off < h->tx_n) {
         size_t sent = 0;
-        int rc = pl_os_udp_send_batch(&h->sock, h->tx + h->tx_off,
-                                      h->tx_n - h->tx_off, &sent);
+        int rc = pl_os_udp_send_gso(&h->sock, h->tx + h->tx_off,
+                                    h->tx_n - h->tx_off, &sent);
         if (rc == PARLEY_EAGAIN) {
             return 1;
         }
@@ -279,7 +307,7 @@ pump_out(parley_host *h, uint64_t now)
 static void
 deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
 {
-    if (d->truncated) {
+    if (d->truncated || d->len > h->buf_cap) {
         return; /* longer than anything parley sends: not ours */
     }
     if (h->sim_in) {
@@ -289,21 +317,43 @@ deliver_in(parley_host *h, uint64_t now, const parley_datagram *d)
     pl_core_on_datagram(h->core, now, &d->addr, d->data, d->len);
 }
 
+/* Hands on one received slot: a datagram, or a GRO train cut every seg
+   bytes (the last piece may be shorter). Returns the datagrams in it. */
+static size_t
+deliver_slot(parley_host *h, uint64_t now, const parley_datagram *d, size_t seg)
+{
+    if (seg == 0 || d->truncated) {
+        deliver_in(h, now, d);
+        return 1;
+    }
+    parley_datagram piece = *d;
+    size_t n = 0;
+    for (size_t off = 0; off < d->len; off += seg, n++) {
+        piece.data = (uint8_t *)d->data + off;
+        piece.len = d->len - off < seg ? d->len - off : seg;
+        deliver_in(h, now, &piece);
+    }
+    return n;
+}
+
 /*
- * Hands the received datagrams still held to the engine, stopping while the
+ * Hands the received slots still held to the engine, stopping while the
  * app has RX_EVENT_LIMIT events to take: one 64 KiB datagram can carry
  * 2,000 small messages, and letting tens of thousands of them wait at
  * once sends every record to malloc and out of the cache. The rest are
- * handed in on the next service call. Returns 0 when some are left.
+ * handed in on the next service call. Adds the datagrams handed in to
+ * *taken; returns 0 when some are left.
  */
 static int
-deliver_held(parley_host *h, uint64_t now, int all)
+deliver_held(parley_host *h, uint64_t now, int all, size_t *taken)
 {
     while (h->rx_pos < h->rx_got) {
         if (!all && pl_core_event_count(h->core) >= RX_EVENT_LIMIT) {
+            h->rx_drained = 0; /* come back here before waiting */
             return 0;
         }
-        deliver_in(h, now, &h->rx[h->rx_pos++]);
+        size_t i = h->rx_pos++;
+        *taken += deliver_slot(h, now, &h->rx[i], h->rx_seg[i]);
     }
     h->rx_pos = h->rx_got = 0;
     return 1;
@@ -312,32 +362,42 @@ deliver_held(parley_host *h, uint64_t now, int all)
 static void
 pump_in(parley_host *h, uint64_t now)
 {
+    size_t taken = 0, unsent = 0;
     /* A simulator queues what it is handed, so it takes everything. */
     int all = h->sim_in != NULL;
-    if (!deliver_held(h, now, all)) {
+    h->rx_drained = 0;
+    if (!deliver_held(h, now, all, &taken)) {
         return;
     }
-    for (int round = 0; round < RX_ROUNDS; round++) {
-        for (size_t i = 0; i < RX_BATCH; i++) {
-            h->rx[i].len = h->buf_cap;
+    while (taken < RX_PASS) {
+        for (size_t i = 0; i < h->rx_n; i++) {
+            h->rx[i].len = h->rx_cap;
         }
         size_t got = 0;
-        if (pl_os_udp_recv_batch(&h->sock, h->rx, RX_BATCH, &got) !=
+        if (pl_os_udp_recv_gro(&h->sock, h->rx, h->rx_n, h->rx_seg, &got) !=
             PARLEY_OK) {
+            h->rx_drained = 1;
             break;
         }
+        size_t before = taken;
         h->rx_got = got;
-        if (!deliver_held(h, now, all)) {
+        if (!deliver_held(h, now, all, &taken)) {
             return;
         }
-        if (got < RX_BATCH) {
+        unsent += taken - before;
+        if (got < h->rx_n) {
+            h->rx_drained = 1; /* a short batch: the socket was empty */
             break;
         }
-        /* Send between batches: the engine's fixed ring of handshake
-           replies holds fewer than RX_ROUNDS batches, so a burst of
-           connects would otherwise lose most of its replies. The clock
-           is read again so that nothing sent here looks acknowledged in
-           the same microsecond. */
+        if (unsent < RX_BATCH) {
+            continue;
+        }
+        /* Send every RX_BATCH datagrams or so: the engine's fixed ring
+           of handshake replies holds fewer than a pass's worth, so a
+           burst of connects would otherwise lose most of its replies.
+           The clock is read again so that nothing sent here looks
+           acknowledged in the same microsecond. */
+        unsent = 0;
         now = pl_os_now_us();
         pump_out(h, now);
         now = pl_os_now_us();
@@ -379,7 +439,8 @@ wait_ms_until(uint64_t now, uint64_t when)
     return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
-/* Waits for the socket, the wakeup or the deadline. */
+/* Waits for the socket, the wakeup or the deadline; a readable socket
+   (or a failed wait) clears rx_drained. */
 static void
 wait_io(parley_host *h, uint64_t now, uint64_t until)
 {
@@ -390,11 +451,14 @@ wait_io(parley_host *h, uint64_t now, uint64_t until)
                  : until <= now      ? 0
                                      : (int64_t)(until - now);
     if (pl_os_poller_wait_us(h->poller, us, evs, 4, &got) != PARLEY_OK) {
+        h->rx_drained = 0;
         return;
     }
     for (size_t i = 0; i < got; i++) {
         if (evs[i].user == h->wake) {
             pl_os_wakeup_drain(h->wake);
+        } else if (evs[i].events & ~(unsigned)PL_OS_POLL_OUT) {
+            h->rx_drained = 0;
         }
     }
 }
@@ -405,15 +469,20 @@ parley_host_service(parley_host *h, int timeout_ms, parley_event *ev)
     if (!h || !ev) {
         return PARLEY_EINVAL;
     }
-    uint64_t start = pl_os_now_us();
+    uint64_t now = pl_os_now_us();
     uint64_t deadline =
-        timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000;
+        timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms * 1000;
     for (;;) {
         if (pl_core_poll_event(h->core, ev) == PARLEY_OK) {
             return 1;
         }
-        uint64_t now = pl_os_now_us();
-        pump_in(h, now);
+        /* After a receive that drained the socket, a call that may wait
+           goes to the poller first: it returns at once if anything came
+           since, and saves a receive that would only say EAGAIN. The
+           last pass before the deadline always receives. */
+        if (!h->rx_drained || now >= deadline) {
+            pump_in(h, now);
+        }
         pump_out(h, now);
         if (pl_core_poll_event(h->core, ev) == PARLEY_OK) {
             return 1;
@@ -425,14 +494,17 @@ parley_host_service(parley_host *h, int timeout_ms, parley_event *ev)
         if (now >= deadline) {
             return 0;
         }
-        /* About to sleep: the app has had its events and sent its
-           replies, so send the ACKs still owed now rather than wake up
-           for each one later. */
-        if (pl_core_flush_acks(h->core, now)) {
-            pump_out(h, now);
+        if (h->rx_drained) { /* else a full batch: more is waiting */
+            /* About to sleep: the app has had its events and sent its
+               replies, so send the ACKs still owed now rather than wake
+               up for each one later. */
+            if (pl_core_flush_acks(h->core, now)) {
+                pump_out(h, now);
+            }
+            uint64_t due = next_due(h);
+            wait_io(h, now, due < deadline ? due : deadline);
+            now = pl_os_now_us();
         }
-        uint64_t due = next_due(h);
-        wait_io(h, now, due < deadline ? due : deadline);
     }
 }
 
@@ -540,10 +612,10 @@ parley_host_connect_addr(parley_host *h, const parley_addr *addr,
 
 /* Sends at once when the caller asked for it. */
 static int
-after_send(parley_host *h, int rc, uint32_t flags)
+after_send(parley_host *h, int rc, uint32_t flags, uint64_t now)
 {
     if (rc == PARLEY_OK && (flags & PARLEY_SEND_FLUSH)) {
-        pump_out(h, pl_os_now_us());
+        pump_out(h, now);
     }
     return rc;
 }
@@ -555,9 +627,10 @@ parley_peer_send(parley_host *h, parley_peer peer, uint8_t channel,
     if (!h || (len > 0 && !data)) {
         return PARLEY_EINVAL;
     }
-    int rc = pl_core_send(h->core, pl_os_now_us(), peer, channel, data, len,
-                          flags, NULL, NULL);
-    return after_send(h, rc, flags);
+    uint64_t now = pl_os_now_us();
+    int rc =
+        pl_core_send(h->core, now, peer, channel, data, len, flags, NULL, NULL);
+    return after_send(h, rc, flags, now);
 }
 
 int
@@ -568,9 +641,10 @@ parley_peer_send_owned(parley_host *h, parley_peer peer, uint8_t channel,
     if (!h || !release || (len > 0 && !data)) {
         return PARLEY_EINVAL;
     }
-    int rc = pl_core_send(h->core, pl_os_now_us(), peer, channel, data, len,
-                          flags, release, user);
-    return after_send(h, rc, flags);
+    uint64_t now = pl_os_now_us();
+    int rc = pl_core_send(h->core, now, peer, channel, data, len, flags,
+                          release, user);
+    return after_send(h, rc, flags, now);
 }
 
 int
@@ -655,7 +729,8 @@ static void
 flush_sim(parley_host *h, parley_sim *sim, int outgoing)
 {
     uint64_t now = pl_os_now_us();
-    deliver_held(h, now, 1); /* rx[0] is about to be reused */
+    size_t taken = 0;
+    deliver_held(h, now, 1, &taken); /* rx[0] is about to be reused */
     uint8_t *buf = h->rx[0].data;
     parley_addr from, to;
     size_t len = 0;

@@ -32,6 +32,11 @@
 #if defined(__linux__) && !defined(PL_OS_NO_ACCEPT4)
 #define PL_OS_HAVE_ACCEPT4 1
 #endif
+/* UDP segmentation offload rides on the sendmmsg/recvmmsg path; whether
+ * the running kernel has it (>= 4.18 GSO, >= 5.0 GRO) is probed. */
+#if defined(PL_OS_HAVE_MMSG) && !defined(PL_OS_NO_GSO)
+#define PL_OS_HAVE_GSO 1
+#endif
 
 #ifdef MSG_NOSIGNAL
 #define PL_OS_MSG_NOSIGNAL MSG_NOSIGNAL

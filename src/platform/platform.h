@@ -73,6 +73,8 @@ typedef struct pl_os_udp {
     int fd;
     uint8_t family;    /* parley_family of the socket: 4 or 6 */
     uint8_t dualstack; /* IPv6 socket with IPV6_V6ONLY cleared */
+    uint8_t gso;       /* pl_os_udp_offload: send trains in one call */
+    uint8_t gro;       /* pl_os_udp_offload: receive coalesced trains */
 } pl_os_udp;
 
 /*
@@ -120,6 +122,41 @@ int pl_os_udp_recv_loop(const pl_os_udp *s, parley_datagram *d, size_t n,
 
 /* Nonzero when this build uses sendmmsg/recvmmsg for the batch calls. */
 int pl_os_udp_has_mmsg(void);
+
+/*
+ * Segmentation offload (Linux UDP GSO and GRO; PL_OS_HAVE_GSO, off with
+ * -DPL_OS_NO_GSO or -DPL_OS_NO_MMSG). pl_os_udp_offload asks the kernel
+ * for what `want` names (PL_OS_UDP_GSO, PL_OS_UDP_GRO), sets s->gso and
+ * s->gro to what it granted and returns those bits; 0 where the kernel or
+ * the build has neither. Once GRO is on, one received datagram may be a
+ * train of up to PL_OS_UDP_TRAIN_MAX bytes: receive buffers must be that
+ * large or the train is truncated (and lost).
+ */
+enum { PL_OS_UDP_GSO = 1, PL_OS_UDP_GRO = 2 };
+#define PL_OS_UDP_TRAIN_MAX 65536
+#define PL_OS_UDP_TRAIN_SEGS 64
+int pl_os_udp_offload(pl_os_udp *s, int want);
+
+/*
+ * As pl_os_udp_send_batch, but with s->gso runs of consecutive datagrams
+ * to one destination whose lengths are equal (the last may be shorter) go
+ * out as one train each: one kernel datagram, split into the original
+ * datagrams on the wire (or by the receiver's GRO). Several trains share
+ * one sendmmsg. A train the kernel refuses (EIO, EINVAL: a device without
+ * checksum offload, a route MTU below the segment) clears s->gso and the
+ * datagrams go out one by one from then on.
+ */
+int pl_os_udp_send_gso(pl_os_udp *s, const parley_datagram *d, size_t n,
+                       size_t *sent);
+
+/*
+ * As pl_os_udp_recv_batch, and seg[i] gets the segment size of d[i] when
+ * d[i] is a coalesced train (d[i].len > seg[i]: split it every seg[i]
+ * bytes, the last piece may be shorter), else 0. Without s->gro it is
+ * pl_os_udp_recv_batch with every seg[i] 0.
+ */
+int pl_os_udp_recv_gro(const pl_os_udp *s, parley_datagram *d, size_t n,
+                       size_t *seg, size_t *got);
 
 /* ---- TCP ------------------------------------------------------------- */
 
