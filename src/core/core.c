@@ -634,9 +634,13 @@ pl_core_release_event(pl_core *core, parley_event *ev)
     parley_peer owner = rx->owner;
     ev->internal_ = NULL;
     ev->data = NULL;
-    pl_chan_release(core, rx);
+    /* Releasing changes when the connection is due only when it makes a
+       WINDOW update due (pl_conn_update_window); a recompute for every
+       message released was a tenth of the receive cost. */
     pl_conn *c = pl_core_conn(core, owner);
-    if (c) {
+    int was_dirty = c ? c->window_dirty : 1;
+    pl_chan_release(core, rx);
+    if (c && c->window_dirty && !was_dirty) {
         pl_conn_update_due(c, core->now);
     }
 }

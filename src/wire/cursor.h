@@ -215,13 +215,19 @@ pl_rd_varint(pl_rd *rd)
     if (!pl_rd_need_(rd, 1)) {
         return 0;
     }
-    size_t n = (size_t)1 << (rd->p[rd->off] >> 6);
+    const uint8_t *p = rd->p + rd->off;
+    unsigned tag = p[0] >> 6;
+    if (tag == 0) { /* the common case: sequence numbers, lengths < 64 */
+        rd->off++;
+        return p[0];
+    }
+    size_t n = (size_t)1 << tag;
     if (!pl_rd_need_(rd, n)) {
         return 0;
     }
-    uint64_t v = rd->p[rd->off] & 0x3f;
+    uint64_t v = p[0] & 0x3f;
     for (size_t i = 1; i < n; i++) {
-        v = (v << 8) | rd->p[rd->off + i];
+        v = (v << 8) | p[i];
     }
     rd->off += n;
     return v;
