@@ -61,6 +61,16 @@ grow(pl_ackq *q)
 }
 
 int
+pl_ackq_hurry(pl_ackq *q)
+{
+    if (pl_ackq_deadline(q) == UINT64_MAX) {
+        return 0;
+    }
+    q->immediate = 1;
+    return 1;
+}
+
+int
 pl_ackq_seen(const pl_ackq *q, uint64_t pn)
 {
     if (pn < q->floor) {

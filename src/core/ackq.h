@@ -61,6 +61,9 @@ int pl_ackq_pending(const pl_ackq *q);
 /* When the delayed ACK falls due; UINT64_MAX when none is owed. */
 uint64_t pl_ackq_deadline(const pl_ackq *q);
 
+/* Makes an owed delayed ACK due at once. Returns 0 when none is owed. */
+int pl_ackq_hurry(pl_ackq *q);
+
 /* The largest packet number received; 0 when none (check n). */
 uint64_t pl_ackq_largest(const pl_ackq *q);
 

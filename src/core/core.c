@@ -396,7 +396,7 @@ pl_core_reserve_conn(pl_core *core)
 static void
 note_ack(pl_core *core, pl_conn *c)
 {
-    if (!c->ack_listed && c->ackq.n > 0 && c->ackq.deadline != UINT64_MAX &&
+    if (!c->ack_listed && pl_ackq_deadline(&c->ackq) != UINT64_MAX &&
         core->ack_n < core->ack_cap) {
         core->ack_ids[core->ack_n++] = c->id;
         c->ack_listed = 1;
@@ -416,8 +416,7 @@ pl_core_flush_acks(pl_core *core, uint64_t now_us)
             continue;
         }
         c->ack_listed = 0;
-        if (c->ackq.n > 0 && c->ackq.deadline != UINT64_MAX) {
-            c->ackq.immediate = 1;
+        if (pl_ackq_hurry(&c->ackq)) {
             pl_conn_update_due(c, now_us);
             any = 1;
         }

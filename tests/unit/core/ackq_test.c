@@ -137,7 +137,29 @@ PT_TEST(prune_after_ack_of_ack)
     pl_ackq_free(&q);
 }
 
-PT_MAIN(PT_RUN(in_order_merges_and_dedups) PT_RUN(gaps_make_descending_ranges)
-            PT_RUN(delayed_then_every_second_then_immediate)
-                PT_RUN(bounded_to_cap_and_ack_frame)
-                    PT_RUN(prune_after_ack_of_ack))
+/* hurry: an owed delayed ACK becomes due at once; nothing owed, nothing
+   to hurry (a non-eliciting packet owes no ACK). */
+PT_TEST(hurry_makes_an_owed_ack_due_now)
+{
+    pl_ackq q;
+    pl_ackq_init(&q, MAD);
+    PT_EQ_INT(pl_ackq_hurry(&q), 0);
+    PT_EQ_INT(pl_ackq_record(&q, 0, 1000, 0), PL_ACKQ_NEW);
+    PT_EQ_INT(pl_ackq_hurry(&q), 0);
+    PT_TRUE(!pl_ackq_due(&q, 1000));
+    PT_EQ_INT(pl_ackq_record(&q, 1, 1000, 1), PL_ACKQ_NEW);
+    PT_TRUE(!pl_ackq_due(&q, 1000)); /* delayed */
+    PT_EQ_INT(pl_ackq_hurry(&q), 1);
+    PT_TRUE(pl_ackq_due(&q, 1000));
+    PT_EQ_U64(pl_ackq_deadline(&q), 0);
+    pl_ackq_sent(&q);
+    PT_EQ_INT(pl_ackq_hurry(&q), 0);
+    pl_ackq_free(&q);
+}
+
+PT_MAIN(PT_RUN(in_order_merges_and_dedups)
+            PT_RUN(hurry_makes_an_owed_ack_due_now)
+                PT_RUN(gaps_make_descending_ranges)
+                    PT_RUN(delayed_then_every_second_then_immediate)
+                        PT_RUN(bounded_to_cap_and_ack_frame)
+                            PT_RUN(prune_after_ack_of_ack))
